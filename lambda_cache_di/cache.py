@@ -1,0 +1,260 @@
+"""Cache core: one TTL-cached value with single-flight refresh, stale-if-error and back-off.
+
+Standard library only. The entry knows nothing of AWS or dependency-injector: it
+calls a `fetch()` function and classifies failures by the library's own errors.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from .errors import FetchError, LambdaCacheError, NotFoundError, TransformError
+
+T = TypeVar("T")
+
+Clock = Callable[[], float]
+
+_NEVER = -math.inf
+_FIRST_BACKOFF_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """How a cached value has been used: counts only, never the value."""
+
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    stale: int = 0
+
+
+class CacheEntry(Generic[T]):
+    """A value fetched on demand and kept for `max_age` seconds of `clock` time.
+
+    `get()` returns the cached value while it is fresh. Otherwise exactly one
+    thread fetches while the others wait and share its outcome. Failures are
+    never stored as values; they start a back-off window from the second one
+    in a row, and transient ones may be answered with the last good value for
+    `stale_if_error` seconds past its expiry.
+    """
+
+    __slots__ = (
+        "_attempts",
+        "_backoff_cap",
+        "_clock",
+        "_errors",
+        "_failures",
+        "_fetch",
+        "_fetched_at",
+        "_hits",
+        "_jitter",
+        "_last_error",
+        "_lock",
+        "_max_age",
+        "_misses",
+        "_random",
+        "_retry_after",
+        "_slot",
+        "_stale",
+        "_stale_if_error",
+    )
+
+    def __init__(
+        self,
+        fetch: Callable[[], T],
+        *,
+        max_age: float,
+        stale_if_error: float = 0.0,
+        backoff_cap: float = 5.0,
+        jitter: float = 0.0,
+        clock: Clock = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._fetch = fetch
+        self._max_age = max_age
+        self._stale_if_error = stale_if_error
+        self._backoff_cap = backoff_cap
+        self._jitter = jitter
+        self._clock = clock
+        self._random = rng
+        self._lock = threading.Lock()
+        # (expires_at, value) read together in one attribute load, so a
+        # reader never pairs a new deadline with an old value.
+        self._slot: tuple[float, T | None] = (_NEVER, None)
+        self._fetched_at: float | None = None
+        self._hits = self._misses = self._errors = self._stale = 0
+        self._attempts = 0
+        self._failures = 0
+        self._retry_after = _NEVER
+        self._last_error: BaseException | None = None
+
+    # -- reading -----------------------------------------------------------
+
+    def get(self) -> T:
+        """Return the cached value, fetching it when it is absent or expired."""
+        now = self._clock()
+        expires_at, value = self._slot
+        if now < expires_at:
+            self._hits += 1
+            return value  # type: ignore[return-value]
+        return self._get_slow(now)
+
+    def _get_slow(self, started: float) -> T:
+        attempts_seen = self._attempts
+        with self._lock:
+            if self._attempts != attempts_seen:
+                # Another thread fetched while this one waited: share its outcome.
+                return self._shared_outcome(started)
+            now = self._clock()
+            expires_at, value = self._slot
+            if now < expires_at:
+                self._hits += 1
+                return value  # type: ignore[return-value]
+            if now < self._retry_after and self._last_error is not None:
+                return self._serve_stale_or_raise(
+                    started, self._last_error, f"backing off for {self._retry_after - now:.1f}s"
+                )
+            self._misses += 1
+            return self._fetch_and_store(started)
+
+    def _shared_outcome(self, started: float) -> T:
+        if self._last_error is None:
+            self._hits += 1
+            return self._slot[1]  # type: ignore[return-value]
+        return self._serve_stale_or_raise(started, self._last_error, "shared failed attempt")
+
+    def _serve_stale_or_raise(self, started: float, error: BaseException, reason: str) -> T:
+        """Answer a call during a failure: the last good value if allowed, else an error."""
+        if self._may_serve_stale(started, error):
+            self._stale += 1
+            return self._slot[1]  # type: ignore[return-value]
+        raise _repeat_failure(error, reason) from error
+
+    def _may_serve_stale(self, started: float, error: BaseException) -> bool:
+        if self._fetched_at is None or not getattr(error, "transient", False):
+            return False
+        stale_until = self._slot[0] + self._stale_if_error
+        return started < stale_until
+
+    # -- fetching ----------------------------------------------------------
+
+    def _fetch_and_store(self, started: float) -> T:
+        """Fetch once; the caller holds the lock."""
+        fetch_began = self._clock()
+        try:
+            value = self._fetch()
+        except Exception as exc:
+            self._record_failure(exc, fetch_began)
+            if self._may_serve_stale(started, exc):
+                self._stale += 1
+                return self._slot[1]  # type: ignore[return-value]
+            raise
+        self._store(value, fetch_began)
+        return value
+
+    def _store(self, value: T, fetched_at: float) -> None:
+        max_age = self._max_age
+        if self._jitter:
+            # Jitter only ever shortens an age, so no value outlives max_age.
+            max_age *= 1.0 - self._jitter * self._random()
+        self._slot = (fetched_at + max_age, value)
+        self._fetched_at = fetched_at
+        self._attempts += 1
+        self._failures = 0
+        self._retry_after = _NEVER
+        self._last_error = None
+
+    def _record_failure(self, exc: BaseException, now: float) -> None:
+        self._attempts += 1
+        self._errors += 1
+        self._failures += 1
+        self._last_error = exc
+        if self._failures >= 2:
+            # 1 s, 2 s, 4 s ... up to the cap, stretched by up to a quarter at
+            # random so that many environments do not retry in step.
+            window = _FIRST_BACKOFF_SECONDS * 2.0 ** (self._failures - 2)
+            window *= 1.0 + 0.25 * self._random()
+            self._retry_after = now + min(self._backoff_cap, window)
+
+    # -- control -----------------------------------------------------------
+
+    def refresh(self) -> T:
+        """Fetch now, whatever the age or back-off; on failure the old value stays."""
+        with self._lock:
+            self._misses += 1
+            fetch_began = self._clock()
+            try:
+                value = self._fetch()
+            except Exception as exc:
+                self._record_failure(exc, fetch_began)
+                raise
+            self._store(value, fetch_began)
+            return value
+
+    def put(self, value: T) -> None:
+        """Store a value fetched elsewhere (by a batched prefetch) as if fetched now."""
+        with self._lock:
+            self._misses += 1
+            self._store(value, self._clock())
+
+    def invalidate(self) -> None:
+        """Forget the value and any back-off; the next call fetches."""
+        with self._lock:
+            self._slot = (_NEVER, None)
+            self._fetched_at = None
+            self._failures = 0
+            self._retry_after = _NEVER
+            self._last_error = None
+
+    # -- introspection -----------------------------------------------------
+
+    @property
+    def stats(self) -> CacheStats:
+        """A snapshot of the hit, miss, error and stale counters."""
+        return CacheStats(self._hits, self._misses, self._errors, self._stale)
+
+    @property
+    def age(self) -> float | None:
+        """Seconds since the cached value was fetched, or None when there is none."""
+        fetched_at = self._fetched_at
+        return None if fetched_at is None else self._clock() - fetched_at
+
+    @property
+    def has_value(self) -> bool:
+        """Whether a value is cached, fresh or not."""
+        return self._fetched_at is not None
+
+    @property
+    def clock(self) -> Clock:
+        """The monotonic clock that ages the value."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        with self._lock:
+            self._clock = clock
+            self._slot = (_NEVER, None)
+            self._fetched_at = None
+
+
+def _repeat_failure(error: BaseException, reason: str) -> LambdaCacheError:
+    """A new error of the same kind as `error`, for a caller that did not make the request.
+
+    Only this library's messages are repeated: they never hold a value. A
+    foreign exception (a bug in a fetch function) is named by type only.
+    """
+    if isinstance(error, NotFoundError):
+        return NotFoundError(error.names, f"{error} ({reason})")
+    if isinstance(error, TransformError):
+        return TransformError(f"{error} ({reason})")
+    if isinstance(error, FetchError):
+        return FetchError(f"{error} ({reason})", transient=error.transient)
+    if isinstance(error, LambdaCacheError):
+        return FetchError(f"{error} ({reason})")
+    return FetchError(f"fetch failed with {type(error).__name__} ({reason})")

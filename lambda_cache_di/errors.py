@@ -1,0 +1,41 @@
+"""The exceptions this library raises; none of their messages ever holds a fetched value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class LambdaCacheError(Exception):
+    """Base of every error raised by lambda_cache_di."""
+
+
+class ConfigurationError(LambdaCacheError, ValueError):
+    """Raised when a provider is constructed with a bad definition."""
+
+
+class NotFoundError(LambdaCacheError, LookupError):
+    """Raised at fetch when parameters, secrets or objects do not exist; `.names` lists them all."""
+
+    def __init__(self, names: Iterable[str], message: str | None = None) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        super().__init__(message or "not found: " + ", ".join(self.names))
+
+
+class FetchError(LambdaCacheError):
+    """Raised at fetch for any other AWS failure; `__cause__` is the botocore error.
+
+    `transient` tells whether a retry may succeed (throttling, 5xx, connection
+    errors, timeouts): only such failures may be answered with stale data.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        self.transient = transient
+        super().__init__(message)
+
+
+class TransformError(LambdaCacheError, ValueError):
+    """Raised at fetch when a value cannot be transformed (say, a secret that is not JSON).
+
+    The message names the resource and the position of the problem, never the
+    value; the parser's own exception is not chained because it holds the text.
+    """

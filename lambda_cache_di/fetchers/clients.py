@@ -1,0 +1,82 @@
+"""boto3 clients: the botocore Config tuned for Lambda and the shared default clients.
+
+boto3 is imported here on first use only, so `import lambda_cache_di` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+# An invocation should fail in seconds, not hang until Lambda's timeout: a
+# request gets 2 s to connect and 3 s between bytes, and botocore's standard
+# mode retries it once (two attempts in all, with its own back-off). Worst case
+# for one refresh: about 2 x (2 + 3) s plus botocore's retry delay.
+CONNECT_TIMEOUT_SECONDS = 2.0
+READ_TIMEOUT_SECONDS = 3.0
+MAX_ATTEMPTS = 2
+
+_default_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_default_session: list[Any] = []
+# botocore sessions are not thread-safe: create clients one at a time.
+_client_lock = threading.Lock()
+
+
+def lambda_config(**overrides: Any) -> Any:
+    """A botocore `Config` for Lambda: standard retries, short timeouts; `overrides` win."""
+    from botocore.config import Config
+
+    settings: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": READ_TIMEOUT_SECONDS,
+        "retries": {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        "tcp_keepalive": True,
+    }
+    settings.update(overrides)
+    return Config(**settings)
+
+
+def new_session() -> Any:
+    """A new boto3 session from the environment."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) -> Any:
+    """A client for `service` from `session`, with the Lambda `Config` unless one is given."""
+    with _client_lock:
+        return session.client(
+            service, config=config if config is not None else lambda_config(), **kwargs
+        )
+
+
+def _environment_key(service: str) -> tuple[str, str | None, str | None]:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    service_variable = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
+    endpoint = os.environ.get(service_variable) or os.environ.get("AWS_ENDPOINT_URL")
+    return (service, region, endpoint)
+
+
+def default_client(service: str) -> Any:
+    """The shared client for `service` in the current region and endpoint, created on first use.
+
+    Keyed by what the environment says now, so a test that points
+    `AWS_ENDPOINT_URL` elsewhere gets a client of its own.
+    """
+    key = _environment_key(service)
+    client = _default_clients.get(key)
+    if client is None:
+        if not _default_session:
+            _default_session.append(new_session())
+        _, region, endpoint = key
+        client = new_client(_default_session[0], service, region_name=region, endpoint_url=endpoint)
+        _default_clients.setdefault(key, client)
+    return _default_clients[key]
+
+
+def reset_default_clients() -> None:
+    """Drop the shared clients and session (for tests that change credentials)."""
+    _default_clients.clear()
+    _default_session.clear()

@@ -1,0 +1,36 @@
+"""Shared fixtures: fake AWS credentials for every test, boto3 clients for the moto server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_cache_di.fetchers.clients import lambda_config
+from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+
+# No test may ever reach a real AWS account, whatever the developer's shell holds.
+for _variable, _value in FAKE_AWS_ENVIRONMENT.items():
+    os.environ[_variable] = _value
+for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_variable, None)
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def aws_client(moto_endpoint: str) -> Iterator[ClientFactory]:
+    """Make real boto3 clients that talk HTTP to the (freshly reset) moto server."""
+
+    def make(service: str, endpoint_url: str | None = None, **config: Any) -> Any:
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=endpoint_url or moto_endpoint,
+            config=lambda_config(**config),
+        )
+
+    yield make
