@@ -237,10 +237,15 @@ class CacheEntry(Generic[T]):
 
     @clock.setter
     def clock(self, clock: Clock) -> None:
+        """Switch clocks; a cached value keeps the age and lifetime it had on the old one."""
         with self._lock:
+            if self._fetched_at is not None:
+                elapsed = self._clock() - self._fetched_at
+                lifetime = self._slot[0] - self._fetched_at
+                self._fetched_at = clock() - elapsed
+                self._slot = (self._fetched_at + lifetime, self._slot[1])
+            self._retry_after = _NEVER
             self._clock = clock
-            self._slot = (_NEVER, None)
-            self._fetched_at = None
 
 
 def _repeat_failure(error: BaseException, reason: str) -> LambdaCacheError:

@@ -5,7 +5,9 @@ moto is a test dependency, imported only when a server is started.
 
 from __future__ import annotations
 
+import threading
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,27 +38,64 @@ class FakeClock:
         self.now += seconds
 
 
+def operation_of(environ: dict[str, Any]) -> str:
+    """The AWS operation a WSGI request asks for: `AmazonSSM.GetParameters`, `s3:GET`, ..."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return str(target)
+    return "s3:" + str(environ.get("REQUEST_METHOD", "?"))
+
+
+class RequestCounter:
+    """WSGI middleware that counts requests per AWS operation, moto's own API left out."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("PATH_INFO", "")).startswith("/moto-api"):
+            with self._lock:
+                self.counts[operation_of(environ)] += 1
+        return self.app(environ, start_response)
+
+
 class MotoServer:
-    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, with a reset between uses."""
+    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, counting requests."""
 
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
         self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
+        self._counter: RequestCounter | None = None
 
     def start(self) -> str:
         """Start serving and return the endpoint URL."""
         self._server.start()
+        wsgi_server = self._server._server
+        self._counter = RequestCounter(wsgi_server.app)
+        wsgi_server.app = self._counter
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         return self.endpoint
 
+    @property
+    def requests(self) -> Counter[str]:
+        """Requests served per operation since the last reset."""
+        return Counter() if self._counter is None else Counter(self._counter.counts)
+
     def reset(self) -> None:
-        """Forget every resource created so far."""
+        """Forget every resource created so far, and the request counts."""
         request = urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        if self._counter is not None:
+            self._counter.counts.clear()
 
     def stop(self) -> None:
         self._server.stop()

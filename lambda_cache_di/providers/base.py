@@ -159,7 +159,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     @property
     def clock(self) -> Clock:
-        """The monotonic clock that ages values; setting it forgets the cached value."""
+        """The monotonic clock that ages values; a cached value keeps its age across a switch."""
         return self._entry.clock
 
     @clock.setter
