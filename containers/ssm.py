@@ -2,7 +2,7 @@
 
 from dependency_injector import containers, providers
 
-from lambda_cache_di import AwsClients, SSMParameter, SSMParameters
+from lambda_cache_di import AwsClients, SSMParameter, SSMParameters, SSMParametersByPath
 
 
 class SingleParameter(containers.DeclarativeContainer):
@@ -42,3 +42,11 @@ class ForcedRefresh(containers.DeclarativeContainer):
 
     wiring_config = containers.WiringConfiguration(modules=["examples.ssm_forced_refresh"])
     var = SSMParameter("/prod/var")
+
+
+class ParametersByPath(containers.DeclarativeContainer):
+    """Every parameter under a path, and the direct children of another."""
+
+    wiring_config = containers.WiringConfiguration(modules=["examples.ssm_by_path"])
+    config = SSMParametersByPath("/svc/config")  # {"db/host": ..., "feature/x": ...}
+    flags = SSMParametersByPath("/svc/flags", recursive=False, max_age_in_seconds=30)

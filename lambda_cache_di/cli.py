@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,12 +26,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="the same handler without a cache, for comparison ('' to skip)",
     )
     demo.add_argument("--task-root", default=".", help="folder the handler is imported from")
-    demo.add_argument("--invocations", type=int, default=600)
+    demo.add_argument("--invocations", type=int, default=120)
     demo.add_argument(
-        "--interval", type=float, default=1.0, help="simulated seconds between invocations"
+        "--interval", type=float, default=5.0, help="simulated seconds between invocations"
     )
     demo.set_defaults(run=_run_demo)
+
+    iam = commands.add_parser(
+        "iam-policy", help="print the least-privilege IAM policy a container's providers need"
+    )
+    _add_target_arguments(iam)
+    iam.add_argument("--region", default="*", help="region in the ARNs (default: any)")
+    iam.add_argument("--account", default="*", help="account id in the ARNs (default: any)")
+    iam.set_defaults(run=_run_iam_policy)
+
+    check = commands.add_parser(
+        "check",
+        help="fetch every cached provider once from the configured AWS endpoint; "
+        "exit 1 on any failure (values are never printed)",
+    )
+    _add_target_arguments(check)
+    check.set_defaults(run=_run_check)
     return parser
+
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", metavar="MODULE:CONTAINER", help="for example containers.app:AppContainer"
+    )
+    parser.add_argument(
+        "--app-dir", default=".", help="folder MODULE is imported from (default: current folder)"
+    )
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from .target import TargetError, load_container
+
+    try:
+        return load_container(args.target, app_dir=os.path.abspath(args.app_dir))
+    except TargetError as exc:
+        print(f"lambda-cache-di {args.command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _run_iam_policy(args: argparse.Namespace) -> int:
+    from .iam import policy_for
+
+    container = _load(args)
+    if container is None:
+        return 2
+    policy = policy_for(container, region=args.region, account=args.account)
+    if not policy.document["Statement"]:
+        print(f"lambda-cache-di iam-policy: {args.target} has no cached providers", file=sys.stderr)
+        return 2
+    sys.stdout.write(policy.to_json())
+    for note in policy.notes:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .check import check_container, format_table
+
+    container = _load(args)
+    if container is None:
+        return 2
+    results = check_container(container)
+    sys.stdout.write(format_table(results))
+    failed = sum(result.failed for result in results)
+    print(f"{len(results)} providers, {failed} failed")
+    return 1 if failed else 0
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -45,7 +45,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     fetch with `_fetch_with(client)` and describe themselves with `resource`.
     """
 
-    __slots__ = ("_client", "_entry", "_options")
+    __slots__ = ("_client", "_entry", "_options", "_provide")
 
     service: ClassVar[str]
 
@@ -82,6 +82,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             jitter=self._options["jitter"],
             clock=clock,
         )
+        # dependency-injector calls `self._provide(args, kwargs)`; binding it straight
+        # to the entry keeps a cache hit to one Python call.
+        self._provide = self._entry.get
         super().__init__()
 
     # -- what subclasses provide --------------------------------------------
@@ -99,9 +102,6 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         raise NotImplementedError
 
     # -- dependency-injector protocol ---------------------------------------
-
-    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        return self._entry.get()
 
     def __deepcopy__(self, memo: dict[Any, Any] | None = None) -> CachedProvider[T]:
         memo = {} if memo is None else memo

@@ -136,3 +136,36 @@ class TestWithFakes:
         module = cold_start("examples.ssm_forced_refresh")
         with module.container.var.override("fake"):
             assert module.handler({}, None) == {"var": "fake"}
+
+
+class TestByPathAndClientConfig:
+    """The by-path example and the client Config override example."""
+
+    def test_by_path_against_moto(self, cold_start, ssm):
+        """Nested names are keyed relative to the path; recursive=False keeps direct children."""
+        for name, value in {
+            "/svc/config/db/host": "db.internal",
+            "/svc/config/db/port": "5432",
+            "/svc/flags/beta": "on",
+            "/svc/flags/old/gamma": "off",
+        }.items():
+            ssm.put_parameter(Name=name, Value=value, Type="String")
+        module = cold_start("examples.ssm_by_path")
+        assert module.handler({}, None) == {"db": "db.internal:5432", "flags": ["beta"]}
+
+    def test_by_path_with_fakes(self, cold_start):
+        """Both path providers are overridden by plain dicts."""
+        module = cold_start("examples.ssm_by_path")
+        with (
+            module.container.config.override({"db/host": "h", "db/port": "1"}),
+            module.container.flags.override({"x": "on"}),
+        ):
+            assert module.handler({}, None) == {"db": "h:1", "flags": ["x"]}
+
+    def test_client_config_override(self, cold_start, ssm):
+        """The lazily created client carries the overriding Config and still fetches."""
+        module = cold_start("examples.client_config")
+        assert module.handler({}, None) == {"var": "production-value"}
+        client = module.container.app_var.resolve_client()
+        assert client.meta.config.read_timeout == 10
+        assert client.meta.config.connect_timeout == 2

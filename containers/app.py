@@ -1,0 +1,25 @@
+"""The example application's container: one cached provider per parameter, secret and file."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from lambda_cache_di import AwsClients, S3File, Secret, SSMParameter
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+class AppContainer(containers.DeclarativeContainer):
+    """What the orders handler needs, each value with its own max age."""
+
+    wiring_config = containers.WiringConfiguration(modules=["examples.orders"])
+
+    aws = providers.Container(AwsClients)
+
+    table_name = SSMParameter("/prod/orders/table", max_age_in_seconds=300, client=aws.ssm)
+    db_conn = Secret("/prod/db/conn_string", client=aws.secretsmanager)
+    model = S3File("s3://models/churn/model.json", check_before_download=True, client=aws.s3)

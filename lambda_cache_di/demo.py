@@ -1,0 +1,162 @@
+"""`lambda-cache-di demo`: an example handler on an embedded moto server, AWS calls counted.
+
+The handler module is imported the way Lambda imports it (a cold start), then
+invoked many times while a fake clock runs simulated time past the max ages;
+the same invocations of a handler without a cache are counted beside it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .providers.base import cached_providers, set_clock
+from .testing import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
+
+DEMO_EVENT = {"order_id": "o-1", "items": ["book", "lamp"]}
+
+
+@dataclass
+class Run:
+    """What one handler did over all invocations."""
+
+    handler: str
+    import_seconds: float = 0.0
+    invoke_seconds: float = 0.0
+    requests: Counter[str] = field(default_factory=Counter)
+    providers: list[tuple[str, Any]] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)
+
+
+def load(reference: str) -> Callable[..., Any]:
+    """`package.module.function` → the function, importing the module (a cold start)."""
+    module_name, _, attribute = reference.rpartition(".")
+    if not module_name:
+        raise SystemExit(f"demo: {reference!r} is not MODULE.FUNCTION")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise SystemExit(
+            f"demo: cannot import {module_name!r} ({exc}); run from a clone of "
+            "lambda-cache-di or pass --task-root"
+        ) from None
+    function: Callable[..., Any] = getattr(module, attribute)
+    return function
+
+
+def run_handler(
+    reference: str, server: MotoServer, invocations: int, interval: float, cached: bool
+) -> Run:
+    run = Run(reference)
+    server.reset_counts()
+    started = time.perf_counter()
+    handler = load(reference)
+    run.import_seconds = time.perf_counter() - started
+    container = getattr(sys.modules[handler.__module__], "container", None)
+    clock = FakeClock()
+    if cached and container is not None:
+        set_clock(container, clock)
+    started = time.perf_counter()
+    for number in range(invocations):
+        run.answers.append(handler(DEMO_EVENT, LambdaContext(aws_request_id=f"demo-{number}")))
+        clock.tick(interval)
+    run.invoke_seconds = time.perf_counter() - started
+    run.requests = server.requests
+    if container is not None:
+        run.providers = list(cached_providers(container))
+    return run
+
+
+def run_demo(
+    *,
+    handler: str,
+    uncached_handler: str | None,
+    task_root: str,
+    invocations: int,
+    interval: float,
+    seed: str = "examples.demo_world.seed",
+    out: TextIO = sys.stdout,
+) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    sys.path.insert(0, os.path.abspath(task_root))
+    server = MotoServer()
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
+    os.environ["AWS_ENDPOINT_URL"] = server.start()
+    try:
+        load(seed)()
+        cached = run_handler(handler, server, invocations, interval, cached=True)
+        uncached = (
+            run_handler(uncached_handler, server, invocations, interval, cached=False)
+            if uncached_handler
+            else None
+        )
+    finally:
+        server.stop()
+    print_report(out, cached, uncached, invocations, interval)
+    if uncached is not None and uncached.answers != cached.answers:
+        print("\nThe two handlers answered differently!", file=out)
+        return 1
+    return 0
+
+
+def print_report(
+    out: TextIO, cached: Run, uncached: Run | None, invocations: int, interval: float
+) -> None:
+    minutes = invocations * interval / 60
+    print(
+        f"{cached.handler}: {invocations} invocations, one every {interval:g} s "
+        f"of simulated time ({minutes:g} min), against an embedded moto server\n",
+        file=out,
+    )
+    print("| provider | resource | max age | hits | misses | errors |", file=out)
+    print("|---|---|---:|---:|---:|---:|", file=out)
+    for name, provider in cached.providers:
+        stats = provider.stats
+        print(
+            f"| {name} | {provider.resource} | {provider.max_age_in_seconds:g} s "
+            f"| {stats.hits} | {stats.misses} | {stats.errors} |",
+            file=out,
+        )
+    runs = [cached] + ([uncached] if uncached else [])
+    operations = sorted(set().union(*(run.requests for run in runs)))
+    print(file=out)
+    print("| AWS requests | " + " | ".join(_label(run, cached) for run in runs) + " |", file=out)
+    print("|---|" + "---:|" * len(runs), file=out)
+    for operation in operations:
+        counts = " | ".join(str(run.requests[operation]) for run in runs)
+        print(f"| {operation} | {counts} |", file=out)
+    print(
+        "| **total** | " + " | ".join(f"**{run.requests.total()}**" for run in runs) + " |",
+        file=out,
+    )
+    print(
+        "| cold start (import) | "
+        + " | ".join(f"{run.import_seconds * 1000:.0f} ms" for run in runs)
+        + " |",
+        file=out,
+    )
+    print(
+        "| all invocations | "
+        + " | ".join(f"{run.invoke_seconds * 1000:.0f} ms" for run in runs)
+        + " |",
+        file=out,
+    )
+    if uncached is not None:
+        print(
+            f"\nSame answers from both handlers: {uncached.answers == cached.answers}. "
+            f"Requests saved: {uncached.requests.total() - cached.requests.total()} "
+            f"of {uncached.requests.total()}.",
+            file=out,
+        )
+
+
+def _label(run: Run, cached: Run) -> str:
+    kind = "with lambda-cache-di" if run is cached else "without a cache"
+    return f"{kind} (`{run.handler}`)"

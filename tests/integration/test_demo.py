@@ -1,0 +1,53 @@
+"""`lambda-cache-di demo`, run as a subprocess the way the README's quick start runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_cache_di", "demo", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_demo_counts_requests_with_and_without_cache():
+    """24 invocations 25 s apart: 2 + 8 + 8 cached requests against 96 without a cache."""
+    result = run_demo("--invocations", "24", "--interval", "25")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "| table_name | /prod/orders/table | 300 s | 22 | 2 | 0 |" in lines
+    assert "| db_conn | /prod/db/conn_string | 60 s | 16 | 8 | 0 |" in lines
+    assert "| model | s3://models/churn/model.json | 60 s | 16 | 8 | 0 |" in lines
+    assert "| AmazonSSM.GetParameter | 2 | 24 |" in lines
+    assert "| secretsmanager.GetSecretValue | 8 | 24 |" in lines
+    assert "| **total** | **18** | **96** |" in lines
+    assert "Same answers from both handlers: True. Requests saved: 78 of 96." in lines
+    assert "demo-password" not in result.stdout + result.stderr
+
+
+def test_demo_reports_a_missing_handler_module():
+    """A handler that cannot be imported ends the demo with a message, not a traceback."""
+    result = run_demo("--handler", "examples.nope.handler", "--invocations", "1")
+    assert result.returncode != 0
+    assert "cannot import 'examples.nope'" in result.stderr
+
+
+def test_default_demo_prints_the_readme_table():
+    """The demo's default run prints every line of the table the README's quick start shows."""
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1]
+    table = quick_start.split("```text\n", 1)[1].split("```", 1)[0]
+    result = run_demo()
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.splitlines()
+    missing = [line for line in table.splitlines() if line not in printed]
+    assert missing == []
