@@ -11,6 +11,8 @@ from .errors import (
     TransformError,
 )
 from .providers.base import CachedProvider, invalidate_all, set_clock
+from .providers.s3 import S3File
+from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
 __all__ = [
@@ -21,9 +23,12 @@ __all__ = [
     "FetchError",
     "LambdaCacheError",
     "NotFoundError",
+    "S3File",
     "SSMParameter",
     "SSMParameters",
     "SSMParametersByPath",
+    "Secret",
+    "Secrets",
     "TransformError",
     "invalidate_all",
     "set_clock",
