@@ -136,7 +136,14 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     # -- public cache controls ----------------------------------------------
 
     def refresh(self) -> T:
-        """Fetch now, ignoring age and back-off; store and return the fresh value."""
+        """Fetch now, ignoring age and back-off; store and return the fresh value.
+
+        An overridden provider returns its override instead, so a handler that
+        refreshes makes no AWS call in a test that replaced the provider.
+        """
+        overriding = self.last_overriding
+        if overriding is not None:
+            return overriding()  # type: ignore[no-any-return]
         return self._entry.refresh()
 
     def invalidate(self) -> None:

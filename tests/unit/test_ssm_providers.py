@@ -197,3 +197,11 @@ class _ExplodingClient:
         if name.startswith("_"):
             raise AttributeError(name)
         raise AssertionError(f"unexpected AWS call {name}")
+
+
+def test_refresh_of_an_overridden_provider_returns_the_override():
+    """refresh() on an overridden provider makes no AWS call and returns the fake."""
+    provider = SSMParameter("/app/var", client=_ExplodingClient())
+    with provider.override("fake"):
+        assert provider.refresh() == "fake"
+    assert provider.stats.misses == 0

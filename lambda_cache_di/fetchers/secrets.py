@@ -1,0 +1,170 @@
+"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list, the JSON transform."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import FetchError, NotFoundError, TransformError
+from ..names import SecretId
+from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, translated
+
+BATCH_GET_SECRET_VALUE_LIMIT = 20
+
+SecretValue = str | bytes
+
+logger = logging.getLogger(__name__)
+
+
+def secret_value(entry: dict[str, Any], resource: str, operation: str) -> SecretValue:
+    """The plain value of a response entry: SecretString as `str`, SecretBinary as `bytes`."""
+    if "SecretString" in entry:
+        text: str = entry["SecretString"]
+        return text
+    if "SecretBinary" in entry:
+        return bytes(entry["SecretBinary"])
+    raise FetchError(f"{operation} returned no SecretString or SecretBinary for {resource}")
+
+
+def get_secret_value(
+    client: Any,
+    secret: SecretId,
+    version_stage: str | None = None,
+    version_id: str | None = None,
+) -> SecretValue:
+    """One secret, at `version_stage` or `version_id` when given, else AWSCURRENT."""
+    request: dict[str, str] = {"SecretId": secret.id}
+    if version_stage is not None:
+        request["VersionStage"] = version_stage
+    if version_id is not None:
+        request["VersionId"] = version_id
+    described = _describe(request)
+    logger.debug("GetSecretValue %s", described)
+    try:
+        with translated("GetSecretValue", described, not_found=(secret.id,)):
+            response = client.get_secret_value(**request)
+    except NotFoundError as exc:
+        if described == secret.id:
+            raise
+        # `names` holds the id alone; the message also says which version is missing.
+        code = error_code(exc.__cause__) if exc.__cause__ else "ResourceNotFoundException"
+        raise NotFoundError(
+            exc.names, f"GetSecretValue: not found: {described} ({code})"
+        ) from exc.__cause__
+    return secret_value(response, secret.id, "GetSecretValue")
+
+
+def batch_get_secret_values(
+    client: Any, secrets: Sequence[SecretId]
+) -> dict[SecretId, SecretValue]:
+    """Many secrets at AWSCURRENT, in BatchGetSecretValue calls of at most twenty ids.
+
+    Ids are sent as a `SecretIdList`, never as a name filter, which would
+    match every secret whose name starts with one of them. Per-secret errors
+    across all calls are gathered: if all are not-found, one NotFoundError
+    lists every missing id; otherwise one FetchError names each failing id
+    with its error code. Nothing partial is returned.
+    """
+    values: dict[SecretId, SecretValue] = {}
+    errors: dict[SecretId, str] = {}
+    groups = list(group_ids(secrets))
+    logger.debug("BatchGetSecretValue: %d secrets in %d calls", sum(map(len, groups)), len(groups))
+    for group in groups:
+        group_values, group_errors = _fetch_group(client, group)
+        values.update(group_values)
+        errors.update(group_errors)
+    for secret in secrets:
+        if secret not in values and secret not in errors:
+            errors[secret] = "ResourceNotFoundException"
+    if errors:
+        raise _batch_error(errors)
+    return values
+
+
+def group_ids(secrets: Sequence[SecretId]) -> Iterator[list[SecretId]]:
+    """Split secrets, without repeats, into groups of at most twenty."""
+    unique = list(dict.fromkeys(secrets))
+    for start in range(0, len(unique), BATCH_GET_SECRET_VALUE_LIMIT):
+        yield unique[start : start + BATCH_GET_SECRET_VALUE_LIMIT]
+
+
+def _fetch_group(
+    client: Any, group: list[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """One id list, following NextToken: values and error codes by requested id."""
+    values: dict[SecretId, SecretValue] = {}
+    errors: dict[SecretId, str] = {}
+    ids = [secret.id for secret in group]
+    by_id = {secret.id: secret for secret in group}
+    request: dict[str, Any] = {"SecretIdList": ids}
+    while True:
+        with translated("BatchGetSecretValue", ", ".join(ids), not_found=tuple(ids)):
+            response = client.batch_get_secret_value(**request)
+        for entry in response.get("SecretValues", []):
+            for secret in _requested_by(group, entry):
+                values[secret] = secret_value(entry, secret.id, "BatchGetSecretValue")
+        for error in response.get("Errors", []):
+            code = str(error.get("ErrorCode") or "UnknownError")
+            for failed in _failed_ids(group, by_id, str(error.get("SecretId", ""))):
+                errors[failed] = code
+        token = response.get("NextToken")
+        if not token:
+            return values, errors
+        request = {"SecretIdList": ids, "NextToken": token}
+
+
+def _requested_by(group: list[SecretId], entry: dict[str, Any]) -> list[SecretId]:
+    """The requested ids an entry answers: by name, by complete ARN, or by partial ARN."""
+    name = entry.get("Name", "")
+    arn = entry.get("ARN", "")
+    return [secret for secret in group if _matches(secret.id, name, arn)]
+
+
+def _failed_ids(group: list[SecretId], by_id: dict[str, SecretId], failed: str) -> list[SecretId]:
+    """The requested ids an error names: AWS echoes the id as sent, else match it as an ARN."""
+    if failed in by_id:
+        return [by_id[failed]]
+    return [secret for secret in group if _matches(secret.id, failed, failed)]
+
+
+def _matches(requested: str, name: str, arn: str) -> bool:
+    if requested in (name, arn):
+        return True
+    # A partial ARN lacks the "-" and six characters AWS appends to the name.
+    return (
+        requested.startswith("arn:")
+        and arn.startswith(requested + "-")
+        and (len(arn) == len(requested) + 7)
+    )
+
+
+def _batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
+    """One error for every failed id: NotFoundError when all are missing, else FetchError."""
+    missing = [secret.id for secret, code in errors.items() if code in NOT_FOUND_CODES]
+    if len(missing) == len(errors):
+        return NotFoundError(
+            missing, f"BatchGetSecretValue: secrets not found: {', '.join(missing)}"
+        )
+    failures = ", ".join(f"{secret.id} ({code})" for secret, code in errors.items())
+    transient = all(code in TRANSIENT_CODES for code in errors.values())
+    return FetchError(f"BatchGetSecretValue failed for {failures}", transient=transient)
+
+
+def parse_json(text: str | bytes, resource: str) -> Any:
+    """Parse a secret as JSON; a failure names the resource and position, never the text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"line {exc.lineno} column {exc.colno}"
+    except UnicodeDecodeError as exc:
+        problem = f"byte {exc.start} is not valid {exc.encoding}"
+    # Raised outside the except block so that neither __cause__ nor __context__
+    # holds the parser's exception, whose `.doc` or `.object` is the secret.
+    raise TransformError(f"secret {resource} is not valid JSON: {problem}") from None
+
+
+def _describe(request: dict[str, str]) -> str:
+    extras = [f"{key}={value}" for key, value in request.items() if key != "SecretId"]
+    return request["SecretId"] + (f" ({', '.join(extras)})" if extras else "")
