@@ -1,16 +1,45 @@
-"""pytest plugin (entry point `pytest11`): a moto endpoint, a fake clock, a Lambda context.
+"""pytest plugin (entry point `pytest11`), installed with lambda-cache-di.
 
-Installed with lambda-cache-di; its fixtures are available in any test suite.
+Fixtures:
+
+- `moto_server` (session): a moto server on 127.0.0.1 and a free port.
+- `moto_endpoint`: resets that server and, for the test, points the
+  environment at it (`AWS_ENDPOINT_URL`, fake credentials, `us-east-1`), so
+  providers created with `client=None` talk to it; returns its URL.
+- `fake_clock`: a `FakeClock` that moves only on `tick(seconds)`.
+- `lambda_context`: a `LambdaContext`; `@pytest.mark.lambda_context(...)`
+  passes keyword arguments to it (`timeout_in_seconds=`, `function_name=`, ...).
+- `invalidate_caches`: call it with containers (`invalidate_caches(container)`)
+  to drop their cached values at once and again after the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from .fetchers.clients import reset_default_clients
-from .testing import FAKE_AWS_ENVIRONMENT, FakeClock, MotoServer
+from .providers.base import invalidate_all
+from .testing import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
+
+# Variables that would send a service's requests somewhere other than AWS_ENDPOINT_URL.
+_SERVICE_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SECRETSMANAGER",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "lambda_context(**kwargs): keyword arguments for the lambda_context fixture's "
+        "LambdaContext (timeout_in_seconds, function_name, memory_limit_in_mb, ...)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +57,8 @@ def moto_endpoint(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> I
     moto_server.reset()
     for variable, value in FAKE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(variable, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for variable in ("AWS_PROFILE", *_SERVICE_ENDPOINT_VARIABLES):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     reset_default_clients()
     yield moto_server.endpoint
@@ -39,3 +69,26 @@ def moto_endpoint(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> I
 def fake_clock() -> FakeClock:
     """A clock that moves only on `tick(seconds)`."""
     return FakeClock()
+
+
+@pytest.fixture
+def lambda_context(request: pytest.FixtureRequest) -> LambdaContext:
+    """A Lambda context object; configure it with `@pytest.mark.lambda_context(**kwargs)`."""
+    marker = request.node.get_closest_marker("lambda_context")
+    options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    return LambdaContext(**options)
+
+
+@pytest.fixture
+def invalidate_caches() -> Iterator[Callable[..., None]]:
+    """Call with containers: their caches are dropped now and again after the test."""
+    registered: list[Any] = []
+
+    def invalidate(*containers: Any) -> None:
+        for container in containers:
+            invalidate_all(container)
+            registered.append(container)
+
+    yield invalidate
+    for container in registered:
+        invalidate_all(container)

@@ -1,4 +1,4 @@
-"""Helpers for testing handlers that use lambda_cache_di: a fake clock and a moto server.
+"""Helpers for testing handlers that use lambda_cache_di: a fake clock, a Lambda context, moto.
 
 moto is a test dependency, imported only when a server is started.
 """
@@ -6,9 +6,11 @@ moto is a test dependency, imported only when a server is started.
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +38,55 @@ class FakeClock:
         if seconds < 0:
             raise ValueError("a monotonic clock never goes back")
         self.now += seconds
+
+
+class CognitoIdentity:
+    """The `identity` of a Lambda context: set only for calls from the AWS Mobile SDK."""
+
+    def __init__(
+        self, cognito_identity_id: str | None = None, cognito_identity_pool_id: str | None = None
+    ) -> None:
+        self.cognito_identity_id = cognito_identity_id
+        self.cognito_identity_pool_id = cognito_identity_pool_id
+
+
+class LambdaContext:
+    """A stand-in for the `context` Lambda passes to a handler, with the same attributes.
+
+    `get_remaining_time_in_millis()` counts down from `timeout_in_seconds`
+    by `clock` (pass a FakeClock to control it), from the moment of creation.
+    As in Lambda's runtime, `memory_limit_in_mb` is a string.
+    """
+
+    def __init__(
+        self,
+        *,
+        function_name: str = "test-function",
+        function_version: str = "$LATEST",
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        memory_limit_in_mb: int = 128,
+        timeout_in_seconds: float = 3.0,
+        aws_request_id: str | None = None,
+        identity: CognitoIdentity | None = None,
+        client_context: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+        self.memory_limit_in_mb = str(memory_limit_in_mb)
+        self.aws_request_id = aws_request_id or str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"2024/01/01/[{function_version}]{uuid.uuid4().hex}"
+        self.identity = identity if identity is not None else CognitoIdentity()
+        self.client_context = client_context
+        self._clock = clock
+        self._deadline = clock() + timeout_in_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation would time out; never below 0."""
+        return max(0, int((self._deadline - self._clock()) * 1000))
 
 
 def operation_of(environ: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""Containers the command-line tests point `lambda-cache-di` at."""

@@ -1,0 +1,210 @@
+"""The IAM policy derived from a container's cached providers."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from lambda_cache_di import (
+    AwsClients,
+    S3File,
+    Secret,
+    Secrets,
+    SSMParameter,
+    SSMParameters,
+    SSMParametersByPath,
+)
+from lambda_cache_di.iam import KMS_NOTE, S3_NOTE, partition_of, policy_for
+
+
+def statements(container: object, **scope: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Sid -> (actions, resources) of the policy for `container`."""
+    document = policy_for(container, **scope).document
+    assert document["Version"] == "2012-10-17"
+    return {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"]}
+
+
+class TestSSM:
+    def test_parameter_arns_drop_selector_and_leading_slash(self):
+        """A selector is stripped and the name follows `parameter/` without its leading slash."""
+
+        class App(containers.DeclarativeContainer):
+            versioned = SSMParameter("/app/var:3")
+            labelled = SSMParameter("/app/other:prod")
+            flat = SSMParameter("flat_name")
+
+        assert statements(App, region="eu-west-1", account="111122223333") == {
+            "ReadSSMParameters": (
+                ["ssm:GetParameter", "ssm:GetParameters"],
+                [
+                    "arn:aws:ssm:eu-west-1:111122223333:parameter/app/other",
+                    "arn:aws:ssm:eu-west-1:111122223333:parameter/app/var",
+                    "arn:aws:ssm:eu-west-1:111122223333:parameter/flat_name",
+                ],
+            )
+        }
+
+    def test_group_members_are_listed_once(self):
+        """SSMParameters members and single parameters share one deduplicated statement."""
+
+        class App(containers.DeclarativeContainer):
+            one = SSMParameter("/app/a")
+            group = SSMParameters(["/app/a", "/app/b:2"])
+
+        assert statements(App)["ReadSSMParameters"][1] == [
+            "arn:aws:ssm:*:*:parameter/app/a",
+            "arn:aws:ssm:*:*:parameter/app/b",
+        ]
+
+    def test_path_is_granted_on_the_path_itself(self):
+        """GetParametersByPath is granted on the path itself, recursive or not, never `path/*`."""
+
+        class App(containers.DeclarativeContainer):
+            deep = SSMParametersByPath("/app/config/", recursive=True)
+            shallow = SSMParametersByPath("/app/flat", recursive=False)
+            root = SSMParametersByPath("/")
+
+        assert statements(App) == {
+            "ReadSSMParametersByPath": (
+                ["ssm:GetParametersByPath"],
+                [
+                    "arn:aws:ssm:*:*:parameter/",
+                    "arn:aws:ssm:*:*:parameter/app/config",
+                    "arn:aws:ssm:*:*:parameter/app/flat",
+                ],
+            )
+        }
+
+
+class TestSecrets:
+    def test_names_and_partial_arns_get_the_suffix_wildcard(self):
+        """A name or partial ARN gets `-??????`; a complete ARN is used as is."""
+
+        class App(containers.DeclarativeContainer):
+            by_name = Secret("prod/db", version_stage="AWSPREVIOUS")
+            partial = Secret(
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/partial",
+                version_stage="AWSPENDING",
+            )
+            complete = Secret(
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/full-a1B2c3",
+                version_stage="AWSPREVIOUS",
+            )
+
+        assert statements(App, region="eu-west-1", account="444455556666") == {
+            "ReadSecrets": (
+                ["secretsmanager:GetSecretValue"],
+                [
+                    "arn:aws:secretsmanager:eu-west-1:444455556666:secret:prod/db-??????",
+                    "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/full-a1B2c3",
+                    "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/partial-??????",
+                ],
+            )
+        }
+
+    def test_groups_add_batch_get_on_star(self):
+        """A Secrets group adds BatchGetSecretValue on `*` and GetSecretValue on each member."""
+
+        class App(containers.DeclarativeContainer):
+            group = Secrets(["/a/one", "/a/two"])
+
+        assert statements(App) == {
+            "ReadSecrets": (
+                ["secretsmanager:GetSecretValue"],
+                [
+                    "arn:aws:secretsmanager:*:*:secret:/a/one-??????",
+                    "arn:aws:secretsmanager:*:*:secret:/a/two-??????",
+                ],
+            ),
+            "BatchReadSecrets": (["secretsmanager:BatchGetSecretValue"], ["*"]),
+        }
+
+    def test_single_secret_at_the_current_stage_may_be_batched(self):
+        """A Secret at the default stage adds BatchGetSecretValue, as prefetch batches it."""
+
+        class App(containers.DeclarativeContainer):
+            current = Secret("/a/one")
+
+        assert statements(App)["BatchReadSecrets"] == (
+            ["secretsmanager:BatchGetSecretValue"],
+            ["*"],
+        )
+
+
+class TestS3:
+    def test_object_arn_escapes_wildcards(self):
+        """The object ARN holds bucket and key, with `*`, `?` and `$` made literal."""
+
+        class App(containers.DeclarativeContainer):
+            model = S3File("s3://models/churn/model.json")
+            odd = S3File("s3://models/a*b?c$d.bin")
+
+        assert statements(App, region="eu-west-1", account="111122223333") == {
+            "ReadS3Objects": (
+                ["s3:GetObject"],
+                [
+                    "arn:aws:s3:::models/a${*}b${?}c${$}d.bin",
+                    "arn:aws:s3:::models/churn/model.json",
+                ],
+            )
+        }
+
+
+class TestContainer:
+    def test_nested_containers_and_overridden_providers_count(self):
+        """Providers of nested containers, and overridden ones, are granted too."""
+
+        class Inner(containers.DeclarativeContainer):
+            aws = providers.Container(AwsClients)
+            value = SSMParameter("/inner/value", client=aws.ssm)
+
+        class Outer(containers.DeclarativeContainer):
+            inner = providers.Container(Inner)
+            mine = SSMParameter("/outer/value")
+
+        instance = Outer()
+        instance.mine.override(providers.Object("fake"))
+        expected = [
+            "arn:aws:ssm:*:*:parameter/inner/value",
+            "arn:aws:ssm:*:*:parameter/outer/value",
+        ]
+        assert statements(instance)["ReadSSMParameters"][1] == expected
+        assert statements(Outer)["ReadSSMParameters"][1] == expected
+
+    def test_statement_order_is_fixed(self):
+        """Statements come in a fixed order whatever the declaration order."""
+
+        class App(containers.DeclarativeContainer):
+            model = S3File("s3://models/m.json")
+            group = Secrets(["/s/a"])
+            tree = SSMParametersByPath("/p")
+            one = SSMParameter("/p/one")
+
+        sids = [s["Sid"] for s in policy_for(App).document["Statement"]]
+        assert sids == [
+            "ReadSSMParameters",
+            "ReadSSMParametersByPath",
+            "ReadSecrets",
+            "BatchReadSecrets",
+            "ReadS3Objects",
+        ]
+
+    def test_notes_mention_kms_and_list_bucket(self):
+        """The notes say kms:Decrypt (and s3:ListBucket for files) are left out."""
+
+        class Params(containers.DeclarativeContainer):
+            one = SSMParameter("/p/one")
+
+        class Files(containers.DeclarativeContainer):
+            model = S3File("s3://models/m.json")
+
+        assert policy_for(Params).notes == (KMS_NOTE,)
+        assert policy_for(Files).notes == (S3_NOTE,)
+
+    def test_partition_follows_region(self):
+        """China and GovCloud regions use their own ARN partitions."""
+        assert [partition_of(r) for r in ("*", "eu-west-1", "cn-north-1", "us-gov-west-1")] == [
+            "aws",
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+        ]

@@ -1,0 +1,120 @@
+"""SnapStart hooks: secrets leave the cache before the snapshot, everything after a restore."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from dependency_injector import containers, providers
+
+from lambda_cache_di import S3File, Secret, Secrets, SSMParameter
+from lambda_cache_di.snapstart import register_snapstart_hooks
+
+
+class FakeHooks(types.ModuleType):
+    """A stand-in for `snapshot_restore_py` that records the registered functions."""
+
+    def __init__(self) -> None:
+        super().__init__("snapshot_restore_py")
+        self.before: list[Callable[[], Any]] = []
+        self.after: list[Callable[[], Any]] = []
+
+    def register_before_snapshot(self, func: Callable[[], Any]) -> None:
+        self.before.append(func)
+
+    def register_after_restore(self, func: Callable[[], Any]) -> None:
+        self.after.append(func)
+
+    def snapshot(self) -> None:
+        """Run the before-snapshot hooks as Lambda does: last registered first."""
+        for func in reversed(self.before):
+            func()
+
+    def restore(self) -> None:
+        """Run the after-restore hooks as Lambda does: in registration order."""
+        for func in self.after:
+            func()
+
+
+class App(containers.DeclarativeContainer):
+    secret = Secret("/prod/db")
+    group = Secrets(["/prod/a", "/prod/b"])
+    parameter = SSMParameter("/prod/table")
+    model = S3File("s3://models/m.json")
+
+
+def warm(container: Any) -> None:
+    """Fill every provider's cache with a fake value, as a batched prefetch does."""
+    names = ("secret", "group", "parameter", "model")
+    for name in names:
+        getattr(container, name)._entry.put(f"value-of-{name}")
+
+
+def cached(container: Any) -> list[str]:
+    return sorted(
+        name
+        for name in ("secret", "group", "parameter", "model")
+        if getattr(container, name).age is not None
+    )
+
+
+@pytest.fixture
+def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
+    module = FakeHooks()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    return module
+
+
+def test_without_the_runtime_module_nothing_is_registered(monkeypatch):
+    """Outside Lambda (no `snapshot_restore_py`) registration returns False."""
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
+    assert register_snapstart_hooks(App()) is False
+
+
+def test_one_hook_of_each_kind_is_registered(hooks):
+    """Registration returns True and registers one before-snapshot and one after-restore hook."""
+    assert register_snapstart_hooks(App()) is True
+    assert (len(hooks.before), len(hooks.after)) == (1, 1)
+
+
+def test_before_snapshot_drops_secrets_only(hooks):
+    """Before the snapshot Secret and Secrets forget their values; the others keep theirs."""
+    container = App()
+    warm(container)
+    register_snapstart_hooks(container)
+    hooks.snapshot()
+    assert cached(container) == ["model", "parameter"]
+
+
+def test_before_snapshot_can_drop_parameters(hooks):
+    """With drop_parameters=True the SSM providers are dropped too; files stay."""
+    container = App()
+    warm(container)
+    register_snapstart_hooks(container, drop_parameters=True)
+    hooks.snapshot()
+    assert cached(container) == ["model"]
+
+
+def test_after_restore_drops_everything(hooks):
+    """After a restore every cached provider fetches again."""
+    container = App()
+    warm(container)
+    register_snapstart_hooks(container)
+    hooks.restore()
+    assert cached(container) == []
+
+
+def test_hooks_reach_nested_containers(hooks):
+    """Secrets in a nested container are dropped before the snapshot too."""
+
+    class Outer(containers.DeclarativeContainer):
+        app = providers.Container(App)
+
+    container = Outer()
+    warm(container.app)
+    register_snapstart_hooks(container)
+    hooks.snapshot()
+    assert cached(container.app) == ["model", "parameter"]
