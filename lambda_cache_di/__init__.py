@@ -10,6 +10,7 @@ from .errors import (
     NotFoundError,
     TransformError,
 )
+from .prefetch import prefetch
 from .providers.base import CachedProvider, invalidate_all, set_clock
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
@@ -31,5 +32,6 @@ __all__ = [
     "Secrets",
     "TransformError",
     "invalidate_all",
+    "prefetch",
     "set_clock",
 ]

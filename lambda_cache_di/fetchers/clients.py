@@ -17,10 +17,15 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 3.0
 MAX_ATTEMPTS = 2
 
+_SERVICE_IDS = {"secretsmanager": "secrets_manager"}
+
 _default_clients: dict[tuple[str, str | None, str | None], Any] = {}
 _default_session: list[Any] = []
 # botocore sessions are not thread-safe: create clients one at a time.
 _client_lock = threading.Lock()
+# Held while a default client is made, so that threads asking for the same one
+# at once (a parallel prefetch) wait for it rather than each building their own.
+_default_lock = threading.Lock()
 
 
 def lambda_config(**overrides: Any) -> Any:
@@ -30,7 +35,8 @@ def lambda_config(**overrides: Any) -> Any:
     settings: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "read_timeout": READ_TIMEOUT_SECONDS,
-        "retries": {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        # botocore's `max_attempts` counts retries only; `total_max_attempts` all attempts.
+        "retries": {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         "tcp_keepalive": True,
     }
     settings.update(overrides)
@@ -54,7 +60,8 @@ def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) ->
 
 def _environment_key(service: str) -> tuple[str, str | None, str | None]:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    service_variable = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
+    # botocore names the variable after the service id: "Secrets Manager" → SECRETS_MANAGER.
+    service_variable = "AWS_ENDPOINT_URL_" + _SERVICE_IDS.get(service, service).upper()
     endpoint = os.environ.get(service_variable) or os.environ.get("AWS_ENDPOINT_URL")
     return (service, region, endpoint)
 
@@ -67,16 +74,21 @@ def default_client(service: str) -> Any:
     """
     key = _environment_key(service)
     client = _default_clients.get(key)
-    if client is None:
-        if not _default_session:
-            _default_session.append(new_session())
-        _, region, endpoint = key
-        client = new_client(_default_session[0], service, region_name=region, endpoint_url=endpoint)
-        _default_clients.setdefault(key, client)
-    return _default_clients[key]
+    if client is not None:
+        return client
+    with _default_lock:
+        client = _default_clients.get(key)
+        if client is None:
+            if not _default_session:
+                _default_session.append(new_session())
+            # botocore reads the endpoint variables itself; the key only tells clients apart.
+            client = new_client(_default_session[0], service, region_name=key[1])
+            _default_clients[key] = client
+        return client
 
 
 def reset_default_clients() -> None:
     """Drop the shared clients and session (for tests that change credentials)."""
-    _default_clients.clear()
-    _default_session.clear()
+    with _default_lock:
+        _default_clients.clear()
+        _default_session.clear()

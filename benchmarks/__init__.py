@@ -1,0 +1,1 @@
+"""Benchmarks of lambda-cache-di against its peers: run `python -m benchmarks`."""

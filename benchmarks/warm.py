@@ -1,0 +1,140 @@
+"""(a) The warm path: cost per invocation once every value is cached.
+
+Our handler with `@inject` and one or five `Provide[...]` markers of cached
+providers is timed against the same handler injecting `providers.Object`,
+interleaved in one run; the peers' warm paths are timed in the same rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dependency_injector import containers, providers
+from dependency_injector.wiring import Provide, inject
+
+from lambda_cache_di import SSMParameter, prefetch
+
+from .common import per_call_us
+from .dataset import PARAMETERS, SECRETS
+from .peers import context
+
+HOUR = 3600
+
+
+class Cached(containers.DeclarativeContainer):
+    v0 = SSMParameter(PARAMETERS[0], max_age_in_seconds=HOUR)
+    v1 = SSMParameter(PARAMETERS[1], max_age_in_seconds=HOUR)
+    v2 = SSMParameter(PARAMETERS[2], max_age_in_seconds=HOUR)
+    v3 = SSMParameter(PARAMETERS[3], max_age_in_seconds=HOUR)
+    v4 = SSMParameter(PARAMETERS[4], max_age_in_seconds=HOUR)
+
+
+class Plain(containers.DeclarativeContainer):
+    v0 = providers.Object("value-0")
+    v1 = providers.Object("value-1")
+    v2 = providers.Object("value-2")
+    v3 = providers.Object("value-3")
+    v4 = providers.Object("value-4")
+
+
+@inject
+def cached_one(event: Any, context: Any, v0: str = Provide[Cached.v0]) -> Any:
+    return v0
+
+
+@inject
+def cached_five(
+    event: Any,
+    context: Any,
+    v0: str = Provide[Cached.v0],
+    v1: str = Provide[Cached.v1],
+    v2: str = Provide[Cached.v2],
+    v3: str = Provide[Cached.v3],
+    v4: str = Provide[Cached.v4],
+) -> Any:
+    return v4
+
+
+@inject
+def plain_one(event: Any, context: Any, v0: str = Provide[Plain.v0]) -> Any:
+    return v0
+
+
+@inject
+def plain_five(
+    event: Any,
+    context: Any,
+    v0: str = Provide[Plain.v0],
+    v1: str = Provide[Plain.v1],
+    v2: str = Provide[Plain.v2],
+    v3: str = Provide[Plain.v3],
+    v4: str = Provide[Plain.v4],
+) -> Any:
+    return v4
+
+
+def _bare(event: Any, context: Any) -> Any:
+    return event
+
+
+def _peer_handlers(count: int) -> dict[str, Callable[[], Any]]:
+    """Warm peer handlers reading `count` values."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from aws_secretsmanager_caching import SecretCache, SecretCacheConfig
+    from lambda_cache import caching_logic, ssm
+    from ssm_cache import SSMParameter as SsmCacheParameter
+
+    names = PARAMETERS[:count]
+    caching_logic.global_aws_lambda_cache = {}
+    decorated = _bare
+    for name in names:
+        decorated = ssm.cache(parameter=name, max_age_in_seconds=HOUR)(decorated)
+    ssm_cache_values = [SsmCacheParameter(name, max_age=HOUR) for name in names]
+    secret_ids = [SECRETS[i % len(SECRETS)] for i in range(count)]
+    secret_cache = SecretCache(
+        SecretCacheConfig(secret_refresh_interval=HOUR), client=boto3.client("secretsmanager")
+    )
+    ctx = context()
+    handlers: dict[str, Callable[[], Any]] = {
+        "lambda-cache decorators": lambda: decorated({}, ctx),
+        "ssm-cache `.value`": lambda: [value.value for value in ssm_cache_values],
+        "Powertools `get_parameter`": lambda: [
+            parameters.get_parameter(name, max_age=HOUR) for name in names
+        ],
+        "aws-secretsmanager-caching `get_secret_string`": lambda: [
+            secret_cache.get_secret_string(secret) for secret in secret_ids
+        ],
+    }
+    for handler in handlers.values():
+        handler()  # fill the caches
+    return handlers
+
+
+def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
+    """Min over interleaved rounds of µs per invocation, for one and five values."""
+    cached, plain = Cached(), Plain()
+    cached.wire(modules=[__name__])
+    plain.wire(modules=[__name__])
+    assert prefetch(cached) == {}
+    variants: dict[tuple[str, int], Callable[[], Any]] = {}
+    for count, ours, theirs in ((1, cached_one, plain_one), (5, cached_five, plain_five)):
+        variants[("plain call", count)] = lambda: _bare({}, None)
+        variants[("ours", count)] = lambda ours=ours: ours({}, None)  # type: ignore[misc]
+        variants[("object", count)] = lambda theirs=theirs: theirs({}, None)  # type: ignore[misc]
+        for label, handler in _peer_handlers(count).items():
+            variants[(label, count)] = handler
+    best = dict.fromkeys(variants, float("inf"))
+    for _ in range(rounds):
+        for key, function in variants.items():
+            best[key] = min(best[key], per_call_us(function, calls))
+    cached.unwire()
+    plain.unwire()
+    return {
+        "us": best,
+        "ratio_1": best[("ours", 1)] / best[("object", 1)],
+        "ratio_5": best[("ours", 5)] / best[("object", 5)],
+        "rounds": rounds,
+        "calls": calls,
+    }

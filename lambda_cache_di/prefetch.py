@@ -1,0 +1,186 @@
+"""`prefetch`: fill every cached provider of a container now, batched and in parallel.
+
+Meant for the init phase of a cold start: SSM parameters sharing a client go
+into GetParameters calls of at most ten, secrets at AWSCURRENT into
+BatchGetSecretValue calls of at most twenty, everything else is refreshed on
+its own; all of it at once in a bounded thread pool. Each provider's cache is
+filled as if it had fetched for itself. Nothing raises: failures are returned
+and logged (names and error types only), and those providers fetch on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from .errors import ConfigurationError, NotFoundError
+from .fetchers import secrets as secrets_fetcher
+from .fetchers import ssm as ssm_fetcher
+from .names import ParameterName
+from .providers.base import CachedProvider, cached_providers
+from .providers.secrets import Secret
+from .providers.ssm import SSMParameter
+
+logger = logging.getLogger(__name__)
+
+Named = tuple[str, CachedProvider[Any]]
+# A batch fetch: keys in, values by key out; NotFoundError.names holds `ident(key)` of each miss.
+BatchFetch = Callable[[Any, list[Any]], dict[Any, Any]]
+
+
+def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException]:
+    """Fetch every cached provider of a container instance now; return `{name: error}` of failures.
+
+    Overridden providers are skipped. A failure never stops the others and is
+    never raised: it is logged as a warning and the provider fetches again on
+    first use.
+    """
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ConfigurationError(f"max_workers must be a positive int, not {max_workers!r}")
+    named = [(n, p) for n, p in cached_providers(container) if p.last_overriding is None]
+    failures: dict[str, BaseException] = {}
+    if not named:
+        return failures
+    tasks: list[Future[dict[str, BaseException]]] = []
+    with ThreadPoolExecutor(max_workers, thread_name_prefix="prefetch") as pool:
+        for members in _by_service(named).values():
+            tasks += _submit_service(pool, members, failures)
+        for task in tasks:
+            failures.update(task.result())
+    for name, error in failures.items():
+        logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
+    return failures
+
+
+def _by_service(named: list[Named]) -> dict[str, list[Named]]:
+    by_service: dict[str, list[Named]] = {}
+    for name, provider in named:
+        by_service.setdefault(provider.service, []).append((name, provider))
+    return by_service
+
+
+def _submit_service(
+    pool: ThreadPoolExecutor, members: list[Named], failures: dict[str, BaseException]
+) -> list[Future[dict[str, BaseException]]]:
+    """Resolve the clients of one service here, then submit its work to the pool.
+
+    Clients are made in the calling thread, one after the other: making one is
+    CPU-bound (parallel threads would not finish sooner) and client providers
+    such as `providers.Singleton` are not thread-safe. The work of the first
+    service is on the wire while the next service's client is being made.
+    """
+    by_spec: dict[int | None, list[Named]] = {}
+    for name, provider in members:
+        spec = None if provider.client is None else id(provider.client)
+        by_spec.setdefault(spec, []).append((name, provider))
+    by_client: dict[int, tuple[Any, list[Named]]] = {}
+    for spec_members in by_spec.values():
+        try:
+            client = spec_members[0][1].resolve_client()
+        except Exception as exc:
+            failures.update((name, exc) for name, _ in spec_members)
+            continue
+        by_client.setdefault(id(client), (client, []))[1].extend(spec_members)
+    tasks: list[Future[dict[str, BaseException]]] = []
+    for client, client_members in by_client.values():
+        tasks += _submit_batches(pool, client, [m for m in client_members if _batchable(m[1])])
+        for name, provider in client_members:
+            if not _batchable(provider):
+                tasks.append(pool.submit(_refresh, name, provider))
+    return tasks
+
+
+def _batchable(provider: CachedProvider[Any]) -> bool:
+    if isinstance(provider, SSMParameter):
+        return True
+    return (
+        isinstance(provider, Secret)
+        and provider.version_id is None
+        and provider.version_stage in (None, "AWSCURRENT")
+    )
+
+
+def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
+    try:
+        provider.refresh()
+    except Exception as exc:
+        return {name: exc}
+    return {}
+
+
+def _submit_batches(
+    pool: ThreadPoolExecutor, client: Any, members: list[Named]
+) -> list[Future[dict[str, BaseException]]]:
+    """One task per GetParameters call of up to ten names or BatchGetSecretValue of twenty ids."""
+    tasks: list[Future[dict[str, BaseException]]] = []
+    parameters = [(n, p) for n, p in members if isinstance(p, SSMParameter)]
+    secrets = [(n, s) for n, s in members if isinstance(s, Secret)]
+    for group in ssm_fetcher.group_names([p.name for _, p in parameters]):
+        users: list[Named] = [(n, p) for n, p in parameters if p.name in group]
+        tasks.append(pool.submit(_batch, ssm_fetcher.get_parameters, client, group, users))
+    for ids in secrets_fetcher.group_ids([s.secret_id for _, s in secrets]):
+        users = [(n, s) for n, s in secrets if s.secret_id in ids]
+        tasks.append(
+            pool.submit(_batch, secrets_fetcher.batch_get_secret_values, client, ids, users)
+        )
+    return tasks
+
+
+def _batch(
+    fetch: BatchFetch, client: Any, keys: Sequence[Any], users: list[Named]
+) -> dict[str, BaseException]:
+    """One batch call; on not-found, the missing fail and the rest are asked for again."""
+    failures: dict[str, BaseException] = {}
+    remaining = list(keys)
+    while remaining:
+        try:
+            values = fetch(client, remaining)
+        except NotFoundError as exc:
+            missing = [key for key in remaining if _ident(key) in exc.names]
+            if not missing or len(missing) == len(remaining):
+                missing = remaining
+            for key in missing:
+                failures.update(_fail_users(users, key, _not_found(key, exc)))
+            remaining = [key for key in remaining if key not in missing]
+            continue
+        except Exception as exc:
+            for key in remaining:
+                failures.update(_fail_users(users, key, exc))
+            break
+        for name, provider in users:
+            key = _key_of(provider)
+            if key in values:
+                try:
+                    provider._entry.put(_transformed(provider, values[key]))
+                except Exception as exc:
+                    failures[name] = exc
+        break
+    return failures
+
+
+def _key_of(provider: CachedProvider[Any]) -> Any:
+    return provider.name if isinstance(provider, SSMParameter) else provider.secret_id  # type: ignore[attr-defined]
+
+
+def _ident(key: Any) -> str:
+    """The identifier a NotFoundError names for a batch key."""
+    return key.full if isinstance(key, ParameterName) else str(key.id)
+
+
+def _transformed(provider: CachedProvider[Any], raw: Any) -> Any:
+    """A batched raw value as the provider's own fetch would have returned it."""
+    if isinstance(provider, Secret) and provider.transform == "json":
+        return secrets_fetcher.parse_json(raw, provider.resource)
+    return raw
+
+
+def _not_found(key: Any, batch_error: NotFoundError) -> NotFoundError:
+    error = NotFoundError((_ident(key),))
+    error.__cause__ = batch_error
+    return error
+
+
+def _fail_users(users: list[Named], key: Any, error: BaseException) -> dict[str, BaseException]:
+    return {name: error for name, provider in users if _key_of(provider) == key}
