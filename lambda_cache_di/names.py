@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from .errors import ConfigurationError
 
@@ -178,34 +179,37 @@ def check_fraction(value: object, argument: str) -> float:
     return float(value)
 
 
-def key_items(
-    items: Sequence[str] | Mapping[str, str], argument: str
-) -> list[tuple[str | None, str]]:
-    """Split a list of identifiers or a `{key: identifier}` mapping into (key, identifier) pairs.
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
 
-    The key is None for list items: the caller derives it from the identifier.
+
+K = TypeVar("K", bound=_Keyed)
+
+
+def keyed(
+    items: Sequence[str] | Mapping[str, str], parse: Callable[[object, str], K], argument: str
+) -> dict[str, K]:
+    """Parse a list of identifiers or a `{key: identifier}` mapping into `{result key: parsed}`.
+
+    List items are keyed by their own `.key` (the last path segment); two
+    identifiers that would share a key are refused, naming the key.
     """
     if isinstance(items, Mapping):
-        pairs: list[tuple[str | None, str]] = []
-        for key, ident in items.items():
-            pairs.append((_require_text(key, f"{argument} key"), ident))
+        pairs = [(_require_text(key, f"{argument} key"), ident) for key, ident in items.items()]
+        parsed = [(key, parse(ident, f"{argument} item")) for key, ident in pairs]
     elif isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise ConfigurationError(
             f"{argument} must be a list of identifiers or a mapping {{key: identifier}}, "
             f"not {type(items).__name__}"
         )
     else:
-        pairs = [(None, ident) for ident in items]
-    if not pairs:
+        parsed = [(item.key, item) for item in (parse(i, f"{argument} item") for i in items)]
+    if not parsed:
         raise ConfigurationError(f"{argument} must not be empty")
-    return pairs
-
-
-def check_unique_keys(keys: Iterable[str], argument: str) -> None:
-    """Reject two identifiers that would land under the same result key."""
     seen: set[str] = set()
     duplicates: set[str] = set()
-    for key in keys:
+    for key, _ in parsed:
         (duplicates if key in seen else seen).add(key)
     if duplicates:
         raise ConfigurationError(
@@ -213,3 +217,4 @@ def check_unique_keys(keys: Iterable[str], argument: str) -> None:
             f"{', '.join(map(repr, sorted(duplicates)))}; "
             "pass a mapping {key: name} to choose the keys"
         )
+    return dict(parsed)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..fetchers import secrets
-from ..names import SecretId, check_unique_keys, key_items, parse_secret_id
+from ..names import SecretId, keyed, parse_secret_id
 from .base import CachedProvider
 
 _VERSION_ID = re.compile(r"[A-Za-z0-9\-]{32,64}")
@@ -132,10 +132,7 @@ class Secrets(CachedProvider[dict[str, Any]]):
         transform: str | None = None,
         **options: Any,
     ) -> None:
-        pairs = key_items(ids, "ids")
-        parsed = [(key, parse_secret_id(ident, "ids item")) for key, ident in pairs]
-        check_unique_keys((key or secret.key for key, secret in parsed), "ids")
-        self._keyed = {key or secret.key: secret for key, secret in parsed}
+        self._keyed = keyed(ids, parse_secret_id, "ids")
         self._transform = check_transform(transform)
         super().__init__(**options)
 

@@ -10,8 +10,7 @@ from ..fetchers import ssm
 from ..fetchers.ssm import ParameterValue
 from ..names import (
     ParameterName,
-    check_unique_keys,
-    key_items,
+    keyed,
     parse_parameter_name,
     parse_parameter_path,
 )
@@ -54,13 +53,7 @@ class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
     service = "ssm"
 
     def __init__(self, names: Sequence[str] | Mapping[str, str], **options: Any) -> None:
-        keyed: dict[str, ParameterName] = {}
-        pairs = key_items(names, "names")
-        parsed = [(key, parse_parameter_name(name, "names item")) for key, name in pairs]
-        check_unique_keys((key or name.key for key, name in parsed), "names")
-        for key, name in parsed:
-            keyed[key or name.key] = name
-        self._keyed = keyed
+        self._keyed = keyed(names, parse_parameter_name, "names")
         super().__init__(**options)
 
     @property
