@@ -109,11 +109,15 @@ class CacheEntry(Generic[T]):
             return value  # type: ignore[return-value]
         return self._get_slow(now)
 
-    def _get_slow(self, started: float) -> T:
-        attempts_seen = self._attempts
+    def _get_slow(self, started: float, attempts_seen: int | None = None) -> T:
+        """The path of a missing or expired value; `attempts_seen` is read before the lock."""
+        if attempts_seen is None:
+            attempts_seen = self._attempts
         with self._lock:
-            if self._attempts != attempts_seen:
+            outcome_known = self._last_error is not None or self._fetched_at is not None
+            if self._attempts != attempts_seen and outcome_known:
                 # Another thread fetched while this one waited: share its outcome.
+                # (After an invalidate() there is nothing to share: fetch below.)
                 return self._shared_outcome(started)
             now = self._clock()
             expires_at, value = self._slot
@@ -125,7 +129,7 @@ class CacheEntry(Generic[T]):
                     started, self._last_error, f"backing off for {self._retry_after - now:.1f}s"
                 )
             self._misses += 1
-            return self._fetch_and_store(started)
+            return self._fetch_locked(started)
 
     def _shared_outcome(self, started: float) -> T:
         if self._last_error is None:
@@ -134,28 +138,29 @@ class CacheEntry(Generic[T]):
         return self._serve_stale_or_raise(started, self._last_error, "shared failed attempt")
 
     def _serve_stale_or_raise(self, started: float, error: BaseException, reason: str) -> T:
-        """Answer a call during a failure: the last good value if allowed, else an error."""
+        """Answer a call that made no request during a failure: stale if allowed, else an error."""
         if self._may_serve_stale(started, error):
             self._stale += 1
             return self._slot[1]  # type: ignore[return-value]
         raise _repeat_failure(error, reason) from error
 
     def _may_serve_stale(self, started: float, error: BaseException) -> bool:
+        """Whether the value was younger than max age + stale window when the call began."""
         if self._fetched_at is None or not getattr(error, "transient", False):
             return False
-        stale_until = self._slot[0] + self._stale_if_error
-        return started < stale_until
+        return started < self._fetched_at + self._max_age + self._stale_if_error
 
     # -- fetching ----------------------------------------------------------
 
-    def _fetch_and_store(self, started: float) -> T:
-        """Fetch once; the caller holds the lock."""
+    def _fetch_locked(self, started: float | None) -> T:
+        """Fetch once, holding the lock. With `started`, a transient failure may be served stale."""
         fetch_began = self._clock()
         try:
             value = self._fetch()
         except Exception as exc:
-            self._record_failure(exc, fetch_began)
-            if self._may_serve_stale(started, exc):
+            # The back-off window opens when the failure is known, however long it took.
+            self._record_failure(exc, self._clock())
+            if started is not None and self._may_serve_stale(started, exc):
                 self._stale += 1
                 return self._slot[1]  # type: ignore[return-value]
             raise
@@ -180,11 +185,13 @@ class CacheEntry(Generic[T]):
         self._failures += 1
         self._last_error = exc
         if self._failures >= 2:
-            # 1 s, 2 s, 4 s ... up to the cap, stretched by up to a quarter at
-            # random so that many environments do not retry in step.
-            window = _FIRST_BACKOFF_SECONDS * 2.0 ** (self._failures - 2)
-            window *= 1.0 + 0.25 * self._random()
-            self._retry_after = now + min(self._backoff_cap, window)
+            # 1 s, 2 s, 4 s ... stretched by up to a quarter at random; at the cap,
+            # shortened by up to a fifth instead, so environments never retry in step.
+            draw = self._random()
+            window = _FIRST_BACKOFF_SECONDS * 2.0 ** (self._failures - 2) * (1.0 + 0.25 * draw)
+            if window > self._backoff_cap:
+                window = self._backoff_cap * (1.0 - 0.2 * draw)
+            self._retry_after = now + window
 
     # -- control -----------------------------------------------------------
 
@@ -192,20 +199,13 @@ class CacheEntry(Generic[T]):
         """Fetch now, whatever the age or back-off; on failure the old value stays."""
         with self._lock:
             self._misses += 1
-            fetch_began = self._clock()
-            try:
-                value = self._fetch()
-            except Exception as exc:
-                self._record_failure(exc, fetch_began)
-                raise
-            self._store(value, fetch_began)
-            return value
+            return self._fetch_locked(None)
 
-    def put(self, value: T) -> None:
-        """Store a value fetched elsewhere (by a batched prefetch) as if fetched now."""
+    def put(self, value: T, fetched_at: float | None = None) -> None:
+        """Store a value fetched elsewhere (by prefetch); its age counts from `fetched_at`."""
         with self._lock:
             self._misses += 1
-            self._store(value, self._clock())
+            self._store(value, self._clock() if fetched_at is None else fetched_at)
 
     def invalidate(self) -> None:
         """Forget the value and any back-off; the next call fetches."""
@@ -230,18 +230,13 @@ class CacheEntry(Generic[T]):
         return None if fetched_at is None else self._clock() - fetched_at
 
     @property
-    def has_value(self) -> bool:
-        """Whether a value is cached, fresh or not."""
-        return self._fetched_at is not None
-
-    @property
     def clock(self) -> Clock:
         """The monotonic clock that ages the value."""
         return self._clock
 
     @clock.setter
     def clock(self, clock: Clock) -> None:
-        """Switch clocks; a cached value keeps the age and lifetime it had on the old one."""
+        """Switch clocks; a cached value keeps its age and lifetime, any back-off window ends."""
         with self._lock:
             if self._fetched_at is not None:
                 elapsed = self._clock() - self._fetched_at

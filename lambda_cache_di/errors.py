@@ -22,7 +22,7 @@ class NotFoundError(LambdaCacheError, LookupError):
 
 
 class FetchError(LambdaCacheError):
-    """Raised at fetch for any other AWS failure; `__cause__` is the botocore error.
+    """Raised at fetch for any other failure; `__cause__` is the botocore error when one caused it.
 
     `transient` tells whether a retry may succeed (throttling, 5xx, connection
     errors, timeouts): only such failures may be answered with stale data.
@@ -33,8 +33,10 @@ class FetchError(LambdaCacheError):
         super().__init__(message)
 
 
-class TransformError(LambdaCacheError, ValueError):
+class TransformError(FetchError, ValueError):
     """Raised at fetch when a value cannot be transformed (say, a secret that is not JSON).
+
+    A FetchError that is never transient, so `except FetchError` catches it too.
 
     The message names the resource and the position of the problem, never the
     value; the parser's own exception is not chained because it holds the text.

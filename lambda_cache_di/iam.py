@@ -138,7 +138,7 @@ def _collect(provider: Any, arns: _Arns, found: _Resources) -> bool:
         found.paths.add(arns.path(provider.path))
     elif isinstance(provider, Secret):
         found.secrets.add(arns.secret(provider.secret_id))
-        if provider.version_stage is None and provider.version_id is None:
+        if provider.batchable:
             found.batch_secrets = True
     elif isinstance(provider, Secrets):
         found.secrets.update(arns.secret(secret) for secret in provider.ids.values())

@@ -6,19 +6,19 @@ BatchGetSecretValue calls of at most twenty, everything else is refreshed on
 its own; all of it at once in a bounded thread pool. Each provider's cache is
 filled as if it had fetched for itself. Nothing raises: failures are returned
 and logged (names and error types only), and those providers fetch on first use.
+Only a bad `max_workers` raises (ConfigurationError).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .errors import ConfigurationError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
-from .names import ParameterName
 from .providers.base import CachedProvider, cached_providers
 from .providers.secrets import Secret
 from .providers.ssm import SSMParameter
@@ -26,8 +26,8 @@ from .providers.ssm import SSMParameter
 logger = logging.getLogger(__name__)
 
 Named = tuple[str, CachedProvider[Any]]
-# A batch fetch: keys in, values by key out; NotFoundError.names holds `ident(key)` of each miss.
-BatchFetch = Callable[[Any, list[Any]], dict[Any, Any]]
+# A batch fetch: keys in; the values by key, and an error for each key that failed.
+BatchFetch = Callable[[Any, list[Any]], tuple[dict[Any, Any], dict[Any, BaseException]]]
 
 
 def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException]:
@@ -93,12 +93,8 @@ def _submit_service(
 
 
 def _batchable(provider: CachedProvider[Any]) -> bool:
-    if isinstance(provider, SSMParameter):
-        return True
-    return (
-        isinstance(provider, Secret)
-        and provider.version_id is None
-        and provider.version_stage in (None, "AWSCURRENT")
+    return isinstance(provider, SSMParameter) or (
+        isinstance(provider, Secret) and provider.batchable
     )
 
 
@@ -119,54 +115,49 @@ def _submit_batches(
     secrets = [(n, s) for n, s in members if isinstance(s, Secret)]
     for group in ssm_fetcher.group_names([p.name for _, p in parameters]):
         users: list[Named] = [(n, p) for n, p in parameters if p.name in group]
-        tasks.append(pool.submit(_batch, ssm_fetcher.get_parameters, client, group, users))
+        tasks.append(pool.submit(_batch, _parameters_found, client, group, users))
     for ids in secrets_fetcher.group_ids([s.secret_id for _, s in secrets]):
         users = [(n, s) for n, s in secrets if s.secret_id in ids]
-        tasks.append(
-            pool.submit(_batch, secrets_fetcher.batch_get_secret_values, client, ids, users)
-        )
+        tasks.append(pool.submit(_batch, _secrets_found, client, ids, users))
     return tasks
 
 
 def _batch(
-    fetch: BatchFetch, client: Any, keys: Sequence[Any], users: list[Named]
+    fetch: BatchFetch, client: Any, keys: list[Any], users: list[Named]
 ) -> dict[str, BaseException]:
-    """One batch call; on not-found, the missing fail and the rest are asked for again."""
+    """One batch call: each provider gets its value, or the error of its own key alone."""
     failures: dict[str, BaseException] = {}
-    remaining = list(keys)
-    while remaining:
-        try:
-            values = fetch(client, remaining)
-        except NotFoundError as exc:
-            missing = [key for key in remaining if _ident(key) in exc.names]
-            if not missing or len(missing) == len(remaining):
-                missing = remaining
-            for key in missing:
-                failures.update(_fail_users(users, key, _not_found(key, exc)))
-            remaining = [key for key in remaining if key not in missing]
+    began = users[0][1].clock()
+    try:
+        values, errors = fetch(client, keys)
+    except Exception as exc:
+        return {name: exc for name, _ in users}
+    for name, provider in users:
+        key = _key_of(provider)
+        if key in errors:
+            failures[name] = errors[key]
             continue
+        try:
+            provider._entry.put(_transformed(provider, values[key]), fetched_at=began)
         except Exception as exc:
-            for key in remaining:
-                failures.update(_fail_users(users, key, exc))
-            break
-        for name, provider in users:
-            key = _key_of(provider)
-            if key in values:
-                try:
-                    provider._entry.put(_transformed(provider, values[key]))
-                except Exception as exc:
-                    failures[name] = exc
-        break
+            failures[name] = exc
     return failures
+
+
+def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    values, missing = ssm_fetcher.get_parameters_found(client, names)
+    return values, {name: NotFoundError((name.full,)) for name in missing}
+
+
+def _secrets_found(client: Any, ids: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    values, codes = secrets_fetcher.batch_get_secret_values_found(client, ids)
+    return values, {
+        secret: secrets_fetcher.batch_error({secret: code}) for secret, code in codes.items()
+    }
 
 
 def _key_of(provider: CachedProvider[Any]) -> Any:
     return provider.name if isinstance(provider, SSMParameter) else provider.secret_id  # type: ignore[attr-defined]
-
-
-def _ident(key: Any) -> str:
-    """The identifier a NotFoundError names for a batch key."""
-    return key.full if isinstance(key, ParameterName) else str(key.id)
 
 
 def _transformed(provider: CachedProvider[Any], raw: Any) -> Any:
@@ -174,13 +165,3 @@ def _transformed(provider: CachedProvider[Any], raw: Any) -> Any:
     if isinstance(provider, Secret) and provider.transform == "json":
         return secrets_fetcher.parse_json(raw, provider.resource)
     return raw
-
-
-def _not_found(key: Any, batch_error: NotFoundError) -> NotFoundError:
-    error = NotFoundError((_ident(key),))
-    error.__cause__ = batch_error
-    return error
-
-
-def _fail_users(users: list[Named], key: Any, error: BaseException) -> dict[str, BaseException]:
-    return {name: error for name, provider in users if _key_of(provider) == key}

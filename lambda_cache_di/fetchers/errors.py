@@ -101,6 +101,18 @@ def translate_error(
     return FetchError(f"{operation} failed for {resource}: {code}", transient=is_transient(exc))
 
 
+def incomplete(operation: str, resource: str, missing: str) -> FetchError:
+    """The error for a response that lacks a field AWS always sends.
+
+    botocore does not check a JSON body against its Content-Length and parses a
+    cut one as an empty answer; read as one, it would pass for "not found".
+    """
+    return FetchError(
+        f"{operation} returned an incomplete response for {resource} (no {missing})",
+        transient=True,
+    )
+
+
 @contextmanager
 def translated(
     operation: str, resource: str, *, not_found: tuple[str, ...] | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import FetchError, NotFoundError, TransformError
 from ..names import SecretId
-from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, translated
+from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
 
 BATCH_GET_SECRET_VALUE_LIMIT = 20
 
@@ -25,7 +25,7 @@ def secret_value(entry: dict[str, Any], resource: str, operation: str) -> Secret
         return text
     if "SecretBinary" in entry:
         return bytes(entry["SecretBinary"])
-    raise FetchError(f"{operation} returned no SecretString or SecretBinary for {resource}")
+    raise incomplete(operation, resource, "SecretString or SecretBinary")
 
 
 def get_secret_value(
@@ -67,6 +67,16 @@ def batch_get_secret_values(
     lists every missing id; otherwise one FetchError names each failing id
     with its error code. Nothing partial is returned.
     """
+    values, errors = batch_get_secret_values_found(client, secrets)
+    if errors:
+        raise batch_error(errors)
+    return values
+
+
+def batch_get_secret_values_found(
+    client: Any, secrets: Sequence[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """The values that came back, and the error code of each id that failed (for prefetch)."""
     values: dict[SecretId, SecretValue] = {}
     errors: dict[SecretId, str] = {}
     groups = list(group_ids(secrets))
@@ -78,9 +88,7 @@ def batch_get_secret_values(
     for secret in secrets:
         if secret not in values and secret not in errors:
             errors[secret] = "ResourceNotFoundException"
-    if errors:
-        raise _batch_error(errors)
-    return values
+    return values, errors
 
 
 def group_ids(secrets: Sequence[SecretId]) -> Iterator[list[SecretId]]:
@@ -102,7 +110,9 @@ def _fetch_group(
     while True:
         with translated("BatchGetSecretValue", ", ".join(ids), not_found=tuple(ids)):
             response = client.batch_get_secret_value(**request)
-        for entry in response.get("SecretValues", []):
+        if "SecretValues" not in response:
+            raise incomplete("BatchGetSecretValue", ", ".join(ids), "SecretValues")
+        for entry in response["SecretValues"]:
             for secret in _requested_by(group, entry):
                 values[secret] = secret_value(entry, secret.id, "BatchGetSecretValue")
         for error in response.get("Errors", []):
@@ -110,7 +120,8 @@ def _fetch_group(
             for failed in _failed_ids(group, by_id, str(error.get("SecretId", ""))):
                 errors[failed] = code
         token = response.get("NextToken")
-        if not token:
+        if not token or token == request.get("NextToken"):
+            # AWS does not page an id list; a repeated token would loop forever.
             return values, errors
         request = {"SecretIdList": ids, "NextToken": token}
 
@@ -140,7 +151,7 @@ def _matches(requested: str, name: str, arn: str) -> bool:
     )
 
 
-def _batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
+def batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
     """One error for every failed id: NotFoundError when all are missing, else FetchError."""
     missing = [secret.id for secret, code in errors.items() if code in NOT_FOUND_CODES]
     if len(missing) == len(errors):
@@ -161,7 +172,10 @@ def parse_json(text: str | bytes, resource: str) -> Any:
     except UnicodeDecodeError as exc:
         problem = f"byte {exc.start} is not valid {exc.encoding}"
     # Raised outside the except block so that neither __cause__ nor __context__
-    # holds the parser's exception, whose `.doc` or `.object` is the secret.
+    # holds the parser's exception, whose `.doc` or `.object` is the secret; and
+    # with `text` dropped, so the traceback's frame (error reporters record
+    # frame locals) holds no secret either.
+    del text
     raise TransformError(f"secret {resource} is not valid JSON: {problem}") from None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import NotFoundError
 from ..names import ParameterName
-from .errors import translated
+from .errors import incomplete, translated
 
 GET_PARAMETERS_LIMIT = 10
 
@@ -24,6 +24,8 @@ def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
     """One parameter, decrypted."""
     with translated("GetParameter", name.full, not_found=(name.full,)):
         response = client.get_parameter(Name=name.full, WithDecryption=True)
+    if "Parameter" not in response:
+        raise incomplete("GetParameter", name.full, "Parameter")
     return parameter_value(response["Parameter"])
 
 
@@ -34,20 +36,31 @@ def get_parameters(
 
     Every missing name across all calls is reported in one NotFoundError.
     """
+    values, missing = get_parameters_found(client, names)
+    if missing:
+        full = [name.full for name in missing]
+        raise NotFoundError(full, f"GetParameters: parameters not found: {', '.join(full)}")
+    return values
+
+
+def get_parameters_found(
+    client: Any, names: Sequence[ParameterName]
+) -> tuple[dict[ParameterName, ParameterValue], list[ParameterName]]:
+    """The parameters that exist, and the names that do not (for prefetch, which keeps both)."""
     values: dict[ParameterName, ParameterValue] = {}
-    missing: list[str] = []
+    missing: list[ParameterName] = []
     for group in group_names(names):
         resource = ", ".join(name.full for name in group)
         with translated("GetParameters", resource):
             response = client.get_parameters(
                 Names=[name.full for name in group], WithDecryption=True
             )
-        found = _match_results(group, response.get("Parameters", []))
+        if "Parameters" not in response:
+            raise incomplete("GetParameters", resource, "Parameters")
+        found = _match_results(group, response["Parameters"])
         values.update(found)
-        missing.extend(name.full for name in group if name not in found)
-    if missing:
-        raise NotFoundError(missing, f"GetParameters: parameters not found: {', '.join(missing)}")
-    return values
+        missing.extend(name for name in group if name not in found)
+    return values, missing
 
 
 def group_names(names: Sequence[ParameterName]) -> Iterator[list[ParameterName]]:
@@ -90,7 +103,9 @@ def get_parameters_by_path(client: Any, path: str, recursive: bool) -> dict[str,
         paginator = client.get_paginator("get_parameters_by_path")
         pages = paginator.paginate(Path=request_path, Recursive=recursive, WithDecryption=True)
         for page in pages:
-            for parameter in page.get("Parameters", []):
+            if "Parameters" not in page:
+                raise incomplete("GetParametersByPath", path, "Parameters")
+            for parameter in page["Parameters"]:
                 name: str = parameter["Name"]
                 relative = name[len(path) :] if name.startswith(path) else name.lstrip("/")
                 values[relative] = parameter_value(parameter)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TransformError
 from ..fetchers import secrets
 from ..names import SecretId, keyed, parse_secret_id
 from .base import CachedProvider
@@ -87,6 +87,11 @@ class Secret(CachedProvider[Any]):
         return self._version_id
 
     @property
+    def batchable(self) -> bool:
+        """Whether `prefetch` may read it in a BatchGetSecretValue call (AWSCURRENT only)."""
+        return self._version_id is None and self._version_stage in (None, "AWSCURRENT")
+
+    @property
     def resource(self) -> str:
         selectors = [
             f"{label}={value}"
@@ -110,9 +115,13 @@ class Secret(CachedProvider[Any]):
         value = secrets.get_secret_value(
             client, self._secret_id, self._version_stage, self._version_id
         )
-        if self._transform == "json":
+        if self._transform != "json":
+            return value
+        try:
             return secrets.parse_json(value, self.resource)
-        return value
+        except TransformError:
+            del value  # the traceback keeps this frame: leave no secret in it
+            raise
 
 
 class Secrets(CachedProvider[dict[str, Any]]):
@@ -156,9 +165,13 @@ class Secrets(CachedProvider[dict[str, Any]]):
 
     def _fetch_with(self, client: Any) -> dict[str, Any]:
         values = secrets.batch_get_secret_values(client, list(self._keyed.values()))
-        if self._transform == "json":
+        if self._transform != "json":
+            return {key: values[secret] for key, secret in self._keyed.items()}
+        try:
             return {
                 key: secrets.parse_json(values[secret], secret.id)
                 for key, secret in self._keyed.items()
             }
-        return {key: values[secret] for key, secret in self._keyed.items()}
+        except TransformError:
+            del values  # the traceback keeps this frame: leave no secret in it
+            raise

@@ -80,8 +80,10 @@ class TestPrefetchOverHttp:
         failures = prefetch(container)
         assert list(failures) == ["gone"]
         assert isinstance(failures["gone"], NotFoundError)
+        # One GetParameters for the two single parameters (the missing one fails
+        # alone, without a second call) and one for the group.
         assert moto_server.requests == {
-            "AmazonSSM.GetParameters": 3,
+            "AmazonSSM.GetParameters": 2,
             "AmazonSSM.GetParametersByPath": 1,
             "s3:GET": 1,
         }

@@ -347,3 +347,67 @@ class TestThreads:
         run_together(8, call, started, release)
         assert len(errors) == 8
         assert len(calls) == 1
+
+
+class TestReviewFindings:
+    """Edge cases found in review: invalidation while waiting, slow failures, jittered ages."""
+
+    def test_waiter_after_invalidate_fetches_instead_of_returning_nothing(self):
+        """A caller that queued before a fetch ended and an invalidate() followed gets a value."""
+        clock, source = FakeClock(), Source("first", "second")
+        cache = entry(source, clock)
+        attempts_before = 0  # what a caller queued behind the first fetch had read
+        assert cache.get() == "first"
+        cache.invalidate()
+        assert cache._get_slow(clock(), attempts_seen=attempts_before) == "second"
+        assert source.calls == 2
+
+    def test_waiter_shares_a_completed_fetch(self):
+        """A caller that queued behind a successful fetch gets its value without fetching."""
+        clock, source = FakeClock(), Source("first", "second")
+        cache = entry(source, clock, max_age=0)
+        assert cache.get() == "first"
+        assert cache._get_slow(clock(), attempts_seen=0) == "first"
+        assert source.calls == 1
+
+    def test_backoff_window_opens_when_a_slow_failure_ends(self):
+        """A failure that took 3 s still backs off from its end, so the next call makes no request."""
+        clock = FakeClock()
+        calls = []
+
+        def slow_failure() -> str:
+            calls.append(1)
+            clock.tick(3)
+            raise throttled()
+
+        cache: CacheEntry[str] = CacheEntry(slow_failure, max_age=60, clock=clock, rng=lambda: 0.0)
+        for _ in range(2):
+            with pytest.raises(FetchError):
+                cache.get()
+        with pytest.raises(FetchError, match="backing off"):
+            cache.get()
+        assert len(calls) == 2
+
+    def test_stale_window_counts_from_the_full_max_age_despite_jitter(self):
+        """With jitter the value expires early, but may be served stale until max age + window."""
+        clock, source = FakeClock(), Source("a", throttled())
+        cache = CacheEntry(
+            source, max_age=60, stale_if_error=30, jitter=0.5, clock=clock, rng=lambda: 1.0
+        )
+        cache.get()
+        clock.tick(70)
+        assert cache.get() == "a"
+        clock.tick(19.9)
+        assert cache.get() == "a"
+        clock.tick(0.1)
+        with pytest.raises(FetchError):
+            cache.get()
+
+    def test_capped_backoff_windows_keep_their_jitter(self):
+        """At the cap, windows are shortened by up to a fifth at random, never lengthened."""
+        clock, source = FakeClock(), Source(throttled())
+        cache = CacheEntry(source, max_age=60, backoff_cap=5, clock=clock, rng=lambda: 1.0)
+        for _ in range(6):
+            with pytest.raises(FetchError):
+                cache.refresh()
+        assert cache._retry_after - clock.now == pytest.approx(4.0)

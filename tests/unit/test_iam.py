@@ -208,3 +208,15 @@ class TestContainer:
             "aws-cn",
             "aws-us-gov",
         ]
+
+
+def test_explicit_awscurrent_secret_is_batchable_like_prefetch():
+    """A Secret at version_stage="AWSCURRENT" gets BatchGetSecretValue, as prefetch batches it."""
+
+    class App(containers.DeclarativeContainer):
+        current = Secret("/app/db", version_stage="AWSCURRENT")
+
+    assert App.current.batchable is True
+    assert "secretsmanager:BatchGetSecretValue" in [
+        action for actions, _ in statements(App).values() for action in actions
+    ]

@@ -189,7 +189,7 @@ class TestBatching:
 
 class TestFailures:
     def test_missing_names_fail_alone(self, aws: dict[str, Any]) -> None:
-        """A missing parameter fails only its provider; the others of its batch are stored."""
+        """A missing parameter fails only its provider; the others of its one call are stored."""
         put_parameters(aws["ssm"], 2)
         calls = record_calls(aws["ssm"])
         container = container_of(
@@ -201,7 +201,7 @@ class TestFailures:
         assert list(failures) == ["gone"]
         assert isinstance(failures["gone"], NotFoundError)
         assert failures["gone"].names == ("/app/gone",)
-        assert len(calls) == 2
+        assert len(calls) == 1
         calls.clear()
         assert (container.a(), container.b()) == (f"{SECRET_TEXT}-0", f"{SECRET_TEXT}-1")
         assert calls == []
@@ -332,3 +332,36 @@ class TestJitter:
         """A jitter of 1 or more could make a value expire at once: rejected at definition."""
         with pytest.raises(ConfigurationError, match="jitter"):
             SSMParameter("/app/p0", jitter=1)
+
+
+def test_a_denied_secret_fails_alone() -> None:
+    """A per-secret AccessDenied in a batch fails that secret only; the rest are stored."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from lambda_cache_di import FetchError, Secret
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "batch_get_secret_value",
+        {
+            "SecretValues": [
+                {"Name": "/ok", "ARN": ARN_PREFIX + "/ok-AbCdEf", "SecretString": "v"}
+            ],
+            "Errors": [{"SecretId": "/denied", "ErrorCode": "AccessDeniedException"}],
+        },
+        {"SecretIdList": ["/ok", "/denied"]},
+    )
+    container = container_of(
+        ok=Secret("/ok", client=client), denied=Secret("/denied", client=client)
+    )
+    with stubber:
+        failures = prefetch(container, max_workers=1)
+    assert list(failures) == ["denied"]
+    assert isinstance(failures["denied"], FetchError)
+    assert "/ok" not in str(failures["denied"])
+    assert container.ok() == "v"
+
+
+ARN_PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"

@@ -370,3 +370,29 @@ class TestNoValueLeaks:
             provider()
             assert "XYZ" not in repr(provider)
             assert "XYZ" not in str(provider.stats)
+
+
+def test_transform_error_traceback_frames_hold_no_secret():
+    """No frame of a JSON failure's traceback keeps the secret (error reporters record locals)."""
+    from moto import mock_aws
+
+    from lambda_cache_di import FetchError, Secret, Secrets, TransformError
+
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        client.create_secret(Name="/app/broken", SecretString="not-json-VALUE-8d2f")
+        providers_ = [
+            Secret("/app/broken", transform="json", client=client),
+            Secrets(["/app/broken"], transform="json", client=client),
+        ]
+        for provider in providers_:
+            with pytest.raises(TransformError) as caught:
+                provider()
+            assert isinstance(caught.value, FetchError)
+            traceback = caught.value.__traceback__
+            while traceback is not None:
+                for value in traceback.tb_frame.f_locals.values():
+                    assert "VALUE-8d2f" not in repr(value)
+                traceback = traceback.tb_next
