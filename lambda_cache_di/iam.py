@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import SecretId
+from .names import SecretId, has_arn_suffix
 from .providers.base import cached_providers
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
@@ -92,15 +92,15 @@ class _Arns:
         # GetParametersByPath is sent the path without its trailing '/'.
         return self.parameter(path if path == "/" else path.rstrip("/"))
 
-    def secret(self, secret: SecretId) -> str:
+    def secrets(self, secret: SecretId) -> tuple[str, ...]:
+        """The ARNs to grant for a secret id: AWS adds "-" and six characters to names."""
         if not secret.is_arn:
-            return (
-                f"arn:{self.partition}:secretsmanager:{self.region}:{self.account}:"
-                f"secret:{secret.name}{SECRET_SUFFIX_WILDCARD}"
-            )
-        given_name = secret.id.split(":secret:", 1)[1]
-        complete = given_name != secret.name
-        return secret.id if complete else secret.id + SECRET_SUFFIX_WILDCARD
+            prefix = f"arn:{self.partition}:secretsmanager:{self.region}:{self.account}:secret:"
+            return (prefix + secret.name + SECRET_SUFFIX_WILDCARD,)
+        if not has_arn_suffix(secret.id):
+            return (secret.id + SECRET_SUFFIX_WILDCARD,)
+        # Complete, or a partial ARN whose name only looks complete: grant both readings.
+        return (secret.id, secret.id + SECRET_SUFFIX_WILDCARD)
 
     def s3_object(self, bucket: str, key: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}/{_escape(key)}"
@@ -137,11 +137,13 @@ def _collect(provider: Any, arns: _Arns, found: _Resources) -> bool:
     elif isinstance(provider, SSMParametersByPath):
         found.paths.add(arns.path(provider.path))
     elif isinstance(provider, Secret):
-        found.secrets.add(arns.secret(provider.secret_id))
+        found.secrets.update(arns.secrets(provider.secret_id))
         if provider.batchable:
             found.batch_secrets = True
     elif isinstance(provider, Secrets):
-        found.secrets.update(arns.secret(secret) for secret in provider.ids.values())
+        found.secrets.update(
+            arn for secret in provider.ids.values() for arn in arns.secrets(secret)
+        )
         found.batch_secrets = True
     elif isinstance(provider, S3File):
         found.objects.add(arns.s3_object(provider.location.bucket, provider.location.key))

@@ -130,13 +130,27 @@ def parse_secret_id(value: object, argument: str = "secret_id") -> SecretId:
         match = _SECRET_ARN.fullmatch(text)
         if match is None:
             raise ConfigurationError(f"{argument} {text!r} is not a Secrets Manager secret ARN")
-        return SecretId(text, _ARN_SUFFIX.sub("", match["name"]))
+        return SecretId(text, strip_arn_suffix(match["name"]))
     if not _SECRET_NAME.fullmatch(text):
         raise ConfigurationError(
             f"{argument} {text!r} is not a valid secret name "
             "(1-512 of letters, digits and / _ + = . @ -)"
         )
     return SecretId(text, text)
+
+
+def strip_arn_suffix(text: str) -> str:
+    """`text` without the "-" and six characters AWS appends to a secret's name in its ARN.
+
+    A partial ARN whose name itself ends that way cannot be told apart from a
+    complete one: such names lose their last part here (AWS advises against them).
+    """
+    return _ARN_SUFFIX.sub("", text)
+
+
+def has_arn_suffix(text: str) -> bool:
+    """Whether `text` ends like a complete secret ARN (or a name that merely looks like one)."""
+    return _ARN_SUFFIX.search(text) is not None
 
 
 def parse_s3_uri(value: object, argument: str = "uri") -> S3Location:

@@ -35,6 +35,12 @@ def load_container(spec: str, *, app_dir: str | None = None) -> Any:
         raise TargetError(f"cannot import module {module_name!r}: {exc}") from exc
     except LambdaCacheError as exc:
         raise TargetError(f"module {module_name!r} failed to load: {exc}") from exc
+    except Exception as exc:
+        # Only the type: a foreign message might quote a value the module read.
+        raise TargetError(
+            f"module {module_name!r} raised {type(exc).__name__} on import; "
+            f"run `python -c 'import {module_name}'` to see why"
+        ) from exc
     target: Any = module
     for part in attribute.split("."):
         try:

@@ -22,7 +22,6 @@ from ..names import S3Location
 from .errors import translated
 
 CHUNK_SIZE = 1024 * 1024
-FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 _DIGEST_CHARS = 16
 _MAX_BASENAME_CHARS = 80
@@ -126,7 +125,12 @@ def _check_space(uri: str, folder: Path, size: int, free_space: FreeSpace) -> No
 
 def _write_atomically(body: Any, path: Path, size: int, uri: str, chunk_size: int) -> None:
     """Stream `body` to a temporary file beside `path`, check its length, rename it onto `path`."""
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+    # A download cut short by the end of the process (an invocation timeout)
+    # leaves its temporary file behind: sweep those first so /tmp never fills up.
+    for leftover in path.parent.glob(f".{path.name}.*.part"):
+        leftover.unlink(missing_ok=True)
+    # mkstemp creates the file with mode 0600 already.
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         written = 0
         with os.fdopen(fd, "wb") as temp:
@@ -135,7 +139,6 @@ def _write_atomically(body: Any, path: Path, size: int, uri: str, chunk_size: in
                 written += len(chunk)
             temp.flush()
             os.fsync(temp.fileno())
-            os.fchmod(temp.fileno(), FILE_MODE)
         if written != size:
             raise FetchError(
                 f"GetObject: {uri} body ended after {written} of {size} bytes", transient=True

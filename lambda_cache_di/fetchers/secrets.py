@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import FetchError, NotFoundError, TransformError
-from ..names import SecretId
+from ..names import SecretId, strip_arn_suffix
 from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
 
 BATCH_GET_SECRET_VALUE_LIMIT = 20
@@ -144,11 +144,7 @@ def _matches(requested: str, name: str, arn: str) -> bool:
     if requested in (name, arn):
         return True
     # A partial ARN lacks the "-" and six characters AWS appends to the name.
-    return (
-        requested.startswith("arn:")
-        and arn.startswith(requested + "-")
-        and (len(arn) == len(requested) + 7)
-    )
+    return requested.startswith("arn:") and strip_arn_suffix(arn) == requested
 
 
 def batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -19,7 +19,22 @@ from ..errors import ConfigurationError
 from ..fetchers.clients import default_client
 from ..names import check_fraction, check_seconds
 
+if TYPE_CHECKING:
+    pass
+
 T = TypeVar("T")
+
+
+class CacheOptions(TypedDict, total=False):
+    """The keyword arguments every cached provider takes (see `CachedProvider`)."""
+
+    max_age_in_seconds: float | None
+    client: Any
+    stale_if_error_in_seconds: float
+    backoff_cap_in_seconds: float
+    jitter: float
+    clock: Clock
+
 
 DEFAULT_MAX_AGE_SECONDS = 60.0
 DEFAULT_BACKOFF_CAP_SECONDS = 5.0
@@ -194,11 +209,13 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
 
 def _check_client(client: Any) -> Any:
-    if client is None or providers.is_provider(client) or hasattr(client, "meta"):
-        return client
-    raise ConfigurationError(
-        f"client must be a boto3 client, a provider of one, or None; not {type(client).__name__}"
-    )
+    """Refuse what is surely a mistake (`client="ssm"`); any other object may be a fake client."""
+    if isinstance(client, (str, bytes, int, float, dict, list, tuple)):
+        raise ConfigurationError(
+            f"client must be a boto3 client, a provider of one, or None; "
+            f"not {type(client).__name__}"
+        )
+    return client
 
 
 def cached_providers(container: Any) -> Iterator[tuple[str, CachedProvider[Any]]]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..fetchers import s3
 from ..fetchers.s3 import FreeSpace, free_bytes
 from ..names import S3Location, parse_s3_uri
-from .base import CachedProvider
+from .base import CachedProvider, CacheOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class S3File(CachedProvider[Path]):
@@ -44,7 +47,7 @@ class S3File(CachedProvider[Path]):
         *,
         directory: str | os.PathLike[str] | None = None,
         free_space: FreeSpace = free_bytes,
-        **options: Any,
+        **options: Unpack[CacheOptions],
     ) -> None:
         self._location = parse_s3_uri(uri, "uri")
         if not isinstance(check_before_download, bool):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, TransformError
 from ..fetchers import secrets
 from ..names import SecretId, keyed, parse_secret_id
-from .base import CachedProvider
+from .base import CachedProvider, CacheOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _VERSION_ID = re.compile(r"[A-Za-z0-9\-]{32,64}")
 _MAX_STAGE_LENGTH = 256
@@ -62,7 +65,7 @@ class Secret(CachedProvider[Any]):
         transform: str | None = None,
         version_stage: str | None = None,
         version_id: str | None = None,
-        **options: Any,
+        **options: Unpack[CacheOptions],
     ) -> None:
         self._secret_id = parse_secret_id(secret_id, "secret_id")
         self._transform = check_transform(transform)
@@ -139,7 +142,7 @@ class Secrets(CachedProvider[dict[str, Any]]):
         self,
         ids: Sequence[str] | Mapping[str, str],
         transform: str | None = None,
-        **options: Any,
+        **options: Unpack[CacheOptions],
     ) -> None:
         self._keyed = keyed(ids, parse_secret_id, "ids")
         self._transform = check_transform(transform)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..fetchers import ssm
@@ -14,7 +14,10 @@ from ..names import (
     parse_parameter_name,
     parse_parameter_path,
 )
-from .base import CachedProvider
+from .base import CachedProvider, CacheOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class SSMParameter(CachedProvider[ParameterValue]):
@@ -23,7 +26,7 @@ class SSMParameter(CachedProvider[ParameterValue]):
     __slots__ = ("_name",)
     service = "ssm"
 
-    def __init__(self, name: str, **options: Any) -> None:
+    def __init__(self, name: str, **options: Unpack[CacheOptions]) -> None:
         self._name = parse_parameter_name(name, "name")
         super().__init__(**options)
 
@@ -52,7 +55,9 @@ class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
     __slots__ = ("_keyed",)
     service = "ssm"
 
-    def __init__(self, names: Sequence[str] | Mapping[str, str], **options: Any) -> None:
+    def __init__(
+        self, names: Sequence[str] | Mapping[str, str], **options: Unpack[CacheOptions]
+    ) -> None:
         self._keyed = keyed(names, parse_parameter_name, "names")
         super().__init__(**options)
 
@@ -79,7 +84,7 @@ class SSMParametersByPath(CachedProvider[dict[str, ParameterValue]]):
     __slots__ = ("_path", "_recursive")
     service = "ssm"
 
-    def __init__(self, path: str, recursive: bool = True, **options: Any) -> None:
+    def __init__(self, path: str, recursive: bool = True, **options: Unpack[CacheOptions]) -> None:
         self._path = parse_parameter_path(path, "path")
         if not isinstance(recursive, bool):
             raise ConfigurationError(f"recursive must be True or False, not {recursive!r}")

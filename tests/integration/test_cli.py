@@ -72,6 +72,7 @@ EVERYTHING_POLICY = {
             [
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:/checkapp/api_key-??????",
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/complete-AbCdEf",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/complete-AbCdEf-??????",
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/db-??????",
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/partial-??????",
             ],

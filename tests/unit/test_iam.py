@@ -77,7 +77,8 @@ class TestSSM:
 
 class TestSecrets:
     def test_names_and_partial_arns_get_the_suffix_wildcard(self):
-        """A name or partial ARN gets `-??????`; a complete ARN is used as is."""
+        """A name or partial ARN gets `-??????`; a complete-looking ARN is granted as is and,
+        in case it is a partial ARN of a name ending like a suffix, with `-??????` too."""
 
         class App(containers.DeclarativeContainer):
             by_name = Secret("prod/db", version_stage="AWSPREVIOUS")
@@ -96,6 +97,7 @@ class TestSecrets:
                 [
                     "arn:aws:secretsmanager:eu-west-1:444455556666:secret:prod/db-??????",
                     "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/full-a1B2c3",
+                    "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/full-a1B2c3-??????",
                     "arn:aws:secretsmanager:us-east-2:111122223333:secret:prod/partial-??????",
                 ],
             )

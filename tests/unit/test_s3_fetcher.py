@@ -132,6 +132,17 @@ class TestDownload:
         assert target.read_bytes() == b"hello"
         assert data.closed_by_caller is True
 
+    def test_leftover_temporary_files_are_swept(self, client: Any, tmp_path: Path) -> None:
+        """Temporary files of downloads killed mid-way are removed; other files are not."""
+        s3, stubber = client
+        respond(stubber, body(b"hello"), 5)
+        target = tmp_path / "copy"
+        (tmp_path / ".copy.k1lled.part").write_bytes(b"half")
+        (tmp_path / ".other.x.part").write_bytes(b"not ours")
+        download(s3, LOCATION, target)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.part", "copy"]
+        assert oct(target.stat().st_mode & 0o777) == "0o600"
+
     def test_not_modified_returns_none(self, client: Any, tmp_path: Path) -> None:
         """A 304 to If-None-Match leaves the copy untouched and returns None."""
         s3, stubber = client

@@ -51,3 +51,10 @@ def test_fresh_instance_copies_overridings_and_does_not_wire():
     assert copy.value is not App.value
     assert copy.value.resource == "/a"
     assert copy.other() == "fake"
+
+
+def test_module_raising_on_import(app_dir):
+    """Any exception at import is reported by type, without its message (it may hold a value)."""
+    with pytest.raises(TargetError, match="raised RuntimeError on import") as caught:
+        load_container("checkapp.raises:App", app_dir=app_dir)
+    assert "VALUE-do-not-print" not in str(caught.value)

@@ -1,0 +1,3 @@
+"""A container module whose import fails with an exception that quotes a value."""
+
+raise RuntimeError("could not parse VALUE-do-not-print")
