@@ -57,42 +57,57 @@ def get_parameters_found(
             )
         if "Parameters" not in response:
             raise incomplete("GetParameters", resource, "Parameters")
-        found = _match_results(group, response["Parameters"])
+        found = _match_results(client, group, response["Parameters"])
         values.update(found)
         missing.extend(name for name in group if name not in found)
     return values, missing
 
 
 def group_names(names: Sequence[ParameterName]) -> Iterator[list[ParameterName]]:
-    """Split names into groups of at most ten in which no bare name appears twice.
-
-    AWS tags each result with the selector asked for, but moto does not; with
-    one selector per name in a call, a result maps back by its name alone.
-    """
-    groups: list[list[ParameterName]] = []
-    for name in dict.fromkeys(names):
-        for group in groups:
-            if len(group) < GET_PARAMETERS_LIMIT and all(n.name != name.name for n in group):
-                group.append(name)
-                break
-        else:
-            groups.append([name])
-    yield from groups
+    """Split names, without repeats, into groups of at most ten (one GetParameters call each)."""
+    unique = list(dict.fromkeys(names))
+    for start in range(0, len(unique), GET_PARAMETERS_LIMIT):
+        yield unique[start : start + GET_PARAMETERS_LIMIT]
 
 
 def _match_results(
-    group: list[ParameterName], parameters: list[dict[str, Any]]
+    client: Any, group: list[ParameterName], parameters: list[dict[str, Any]]
 ) -> dict[ParameterName, ParameterValue]:
-    by_name = {name.name: name for name in group}
+    """Map each returned parameter to the name asked for, by name and selector.
+
+    AWS tags a result with the `Selector` it answers (":3", ":label"); moto does
+    not. Without tags a result maps by name alone when only one request had
+    that name, else by version for a numeric selector; a label that still
+    cannot be told apart is read again on its own with GetParameter.
+    """
     found: dict[ParameterName, ParameterValue] = {}
-    for parameter in parameters:
-        # AWS answers with the bare name (and a Selector); some emulators echo "name:selector".
-        requested = by_name.get(parameter["Name"]) or by_name.get(
-            parameter["Name"].partition(":")[0]
-        )
-        if requested is not None:
-            found[requested] = parameter_value(parameter)
+    tagged = any("Selector" in parameter for parameter in parameters)
+    unmatched: set[str] = set()
+    # Tagged results first, so untagged ones choose among what is left.
+    for parameter in sorted(parameters, key=lambda p: "Selector" not in p):
+        bare, _, echoed = parameter["Name"].partition(":")
+        selector = parameter.get("Selector", "").lstrip(":") or echoed or None
+        open_requests = [name for name in group if name.name == bare and name not in found]
+        match = _pick(open_requests, selector, tagged, parameter.get("Version"))
+        if match is None:
+            unmatched.add(bare)
+        else:
+            found[match] = parameter_value(parameter)
+    for name in group:
+        if name not in found and name.name in unmatched:
+            found[name] = get_parameter(client, name)
     return found
+
+
+def _pick(
+    candidates: list[ParameterName], selector: str | None, tagged: bool, version: object
+) -> ParameterName | None:
+    if selector is not None or tagged:
+        return next((name for name in candidates if name.selector == selector), None)
+    if len(candidates) == 1:
+        return candidates[0]
+    by_version = [name for name in candidates if name.selector == str(version)]
+    return by_version[0] if by_version else None
 
 
 def get_parameters_by_path(client: Any, path: str, recursive: bool) -> dict[str, ParameterValue]:
@@ -107,6 +122,6 @@ def get_parameters_by_path(client: Any, path: str, recursive: bool) -> dict[str,
                 raise incomplete("GetParametersByPath", path, "Parameters")
             for parameter in page["Parameters"]:
                 name: str = parameter["Name"]
-                relative = name[len(path) :] if name.startswith(path) else name.lstrip("/")
+                relative = name[len(path) :]
                 values[relative] = parameter_value(parameter)
     return values

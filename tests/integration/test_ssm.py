@@ -157,12 +157,14 @@ class TestSSMParameters:
         assert provider() == {"dev": "dev-host", "prod": "prod-host", "hosts": ["a", "b"]}
 
     def test_selectors_in_a_group(self, ssm, moto_server):
-        """Two selectors of one name in a group each get their own version."""
+        """Two selectors of one name in a group get their own versions from one call."""
         put(ssm, "/app/var", "v1")
         put(ssm, "/app/var", "v2")
         ssm.label_parameter_version(Name="/app/var", ParameterVersion=2, Labels=["live"])
         provider = SSMParameters({"old": "/app/var:1", "live": "/app/var:live"}, client=ssm)
+        moto_server.reset_counts()
         assert provider() == {"old": "v1", "live": "v2"}
+        assert moto_server.requests == {"AmazonSSM.GetParameters": 1}
 
 
 class TestSSMParametersByPath:
