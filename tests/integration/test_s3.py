@@ -1,4 +1,4 @@
-"""S3File against the moto server over HTTP, directly and through a truncating proxy."""
+"""S3File against the moto server over HTTP, directly and through the fault proxy."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError
 from lambda_cache_di import FetchError, NotFoundError, S3File
 from lambda_cache_di.testing import FakeClock
 
-from .truncating_proxy import TruncatingProxy
+from ..faults.proxy import Fault, FaultProxy
 
 BUCKET = "cache-bucket"
 OTHER_BUCKET = "other-bucket"
@@ -31,16 +31,16 @@ def s3(aws_client: Any) -> Any:
 
 
 @pytest.fixture
-def proxy(s3: Any, moto_endpoint: str) -> Iterator[TruncatingProxy]:
-    server = TruncatingProxy(moto_endpoint)
+def proxy(s3: Any, moto_endpoint: str) -> Iterator[FaultProxy]:
+    server = FaultProxy(moto_endpoint)
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def proxied_s3(aws_client: Any, proxy: TruncatingProxy) -> Any:
-    return aws_client("s3", endpoint_url=proxy.endpoint)
+def proxied_s3(aws_client: Any, proxy: FaultProxy) -> Any:
+    return aws_client("s3", endpoint_url=proxy.url)
 
 
 def get_object_calls(client: Any) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ class TestRefresh:
     """After expiry: a conditional request, or a new download."""
 
     def test_unchanged_object_costs_one_request_and_no_body(
-        self, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """An expired copy of an unchanged object is kept after one GetObject answered 304."""
         clock = FakeClock()
@@ -122,12 +122,12 @@ class TestRefresh:
         inode = path.stat().st_ino
         clock.tick(60)
         assert provider() == path
-        assert [sent for _, _, sent in proxy.requests] == [16, 0]
+        assert [exchange.sent for exchange in proxy.exchanges] == [16, 0]
         assert [call.get("IfNoneMatch") for call in calls] == [None, f'"{_md5(path)}"']
         assert path.stat().st_ino == inode
         clock.tick(59)
         assert provider() == path  # the 304 restarted the entry's age
-        assert len(proxy.requests) == 2
+        assert proxy.total == 2
 
     def test_changed_object_replaces_the_copy(self, s3: Any, tmp_path: Path) -> None:
         """A new version of the object replaces the local copy after expiry."""
@@ -142,7 +142,7 @@ class TestRefresh:
         assert listing(tmp_path) == [path.name]
 
     def test_without_check_every_refresh_downloads(
-        self, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """`check_before_download=False` downloads the whole body at each expiry."""
         clock = FakeClock()
@@ -153,11 +153,11 @@ class TestRefresh:
         provider()
         clock.tick(60)
         provider()
-        assert [sent for _, _, sent in proxy.requests] == [16, 16]
+        assert [exchange.sent for exchange in proxy.exchanges] == [16, 16]
         assert [call.get("IfNoneMatch") for call in calls] == [None, None]
 
     def test_deleted_copy_is_downloaded_again_while_fresh(
-        self, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """When the file vanishes, the next call downloads it unconditionally, expiry or not."""
         clock = FakeClock()
@@ -178,14 +178,14 @@ class TestFailedDownload:
     """A failed download leaves the previous copy as it was and no temporary file."""
 
     def test_truncated_body_keeps_the_old_copy(
-        self, s3: Any, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, s3: Any, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """A body cut after 10 bytes raises a transient FetchError chained to botocore's error."""
         clock = FakeClock()
         provider = S3File(URI, client=proxied_s3, directory=tmp_path, clock=clock)
         path = provider()
         s3.put_object(Bucket=BUCKET, Key="config/status.json", Body=b"x" * 5000)
-        proxy.truncate_at = 10
+        proxy.mode, proxy.keep_bytes = Fault.TRUNCATE, 10
         clock.tick(60)
         with pytest.raises(FetchError) as caught:
             provider()
@@ -194,20 +194,20 @@ class TestFailedDownload:
         assert str(caught.value).startswith(f"GetObject failed for {URI}: ")
         assert path.read_bytes() == b'{"status": "ok"}'
         assert listing(tmp_path) == [path.name]
-        proxy.truncate_at = None
+        proxy.clear()
         assert provider.refresh().read_bytes() == b"x" * 5000
 
     def test_truncated_first_download_leaves_nothing(
-        self, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """A first download cut short leaves the folder empty."""
-        proxy.truncate_at = 3
+        proxy.mode, proxy.keep_bytes = Fault.TRUNCATE, 3
         with pytest.raises(FetchError):
             S3File(URI, client=proxied_s3, directory=tmp_path)()
         assert listing(tmp_path) == []
 
     def test_truncated_refresh_may_serve_the_old_copy(
-        self, s3: Any, proxied_s3: Any, proxy: TruncatingProxy, tmp_path: Path
+        self, s3: Any, proxied_s3: Any, proxy: FaultProxy, tmp_path: Path
     ) -> None:
         """With stale_if_error_in_seconds, a truncated refresh answers with the old copy."""
         clock = FakeClock()
@@ -220,7 +220,7 @@ class TestFailedDownload:
         )
         path = provider()
         s3.put_object(Bucket=BUCKET, Key="config/status.json", Body=b"x" * 5000)
-        proxy.truncate_at = 10
+        proxy.mode, proxy.keep_bytes = Fault.TRUNCATE, 10
         clock.tick(60)
         assert provider() == path
         assert path.read_bytes() == b'{"status": "ok"}'

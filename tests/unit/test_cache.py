@@ -371,7 +371,7 @@ class TestReviewFindings:
         assert source.calls == 1
 
     def test_backoff_window_opens_when_a_slow_failure_ends(self):
-        """A failure that took 3 s still backs off from its end, so the next call makes no request."""
+        """A failure that took 3 s backs off from its end, so the next call makes no request."""
         clock = FakeClock()
         calls = []
 

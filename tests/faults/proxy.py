@@ -1,0 +1,276 @@
+"""A fault-injecting reverse proxy between boto3 and the moto server.
+
+Standard library only. Each request is relayed to the upstream server unless a
+fault applies to it: the next one queued with `queue()`, else the standing
+`mode`. Faults answer in each service's own wire format (the JSON protocol of
+SSM and Secrets Manager, S3's XML), reset the connection, hang past the
+client's read timeout, or cut the body short under its full Content-Length.
+Requests are counted per operation: the `X-Amz-Target` header, else
+`<METHOD> <path>` for S3.
+"""
+
+from __future__ import annotations
+
+import enum
+import http.client
+import json
+import socket
+import struct
+import sys
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import urlsplit
+
+# Hop-by-hop headers are the proxy's own business; Content-Length is set anew.
+_SKIPPED = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+_JSON_TYPE = "application/x-amz-json-1.1"
+
+
+class Fault(str, enum.Enum):
+    """What the proxy does with a request."""
+
+    CLEAR = "clear"  # relay it
+    HTTP_500 = "http-500"  # 500 InternalServerError / InternalError
+    HTTP_503 = "http-503"  # 503 ServiceUnavailable
+    THROTTLE = "throttle"  # 400 ThrottlingException (JSON) / 503 SlowDown (S3)
+    DENIED = "denied"  # 400 AccessDeniedException (JSON) / 403 AccessDenied (S3)
+    RESET = "reset"  # read the request, then close with RST (SO_LINGER 0)
+    DELAY = "delay"  # say nothing for `delay_seconds`, then close
+    TRUNCATE = "truncate"  # relay, but send only part of the body under the full length
+
+
+# (status, JSON-protocol __type, S3 code) of the faults that answer with an error.
+_ERRORS: dict[Fault, tuple[int, int, str, str]] = {
+    Fault.HTTP_500: (500, 500, "InternalServerError", "InternalError"),
+    Fault.HTTP_503: (503, 503, "ServiceUnavailable", "ServiceUnavailable"),
+    Fault.THROTTLE: (400, 503, "ThrottlingException", "SlowDown"),
+    Fault.DENIED: (400, 403, "AccessDeniedException", "AccessDenied"),
+}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request seen by the proxy: its operation, the fault applied, body bytes sent back."""
+
+    operation: str
+    fault: Fault
+    status: int | None
+    sent: int
+
+
+def error_response(fault: Fault, json_protocol: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of an error answer as the service itself would send it."""
+    json_status, s3_status, json_code, s3_code = _ERRORS[fault]
+    if json_protocol:
+        body = json.dumps({"__type": json_code, "message": f"injected {json_code}"}).encode()
+        return json_status, [("Content-Type", _JSON_TYPE)], body
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{s3_code}</Code><Message>injected {s3_code}</Message>"
+        "<RequestId>FAULTPROXY</RequestId></Error>"
+    )
+    return s3_status, [("Content-Type", "application/xml")], xml.encode()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet when a client that timed out has gone; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class FaultProxy:
+    """Relays requests to `upstream` on 127.0.0.1 and a free port, injecting faults on demand."""
+
+    def __init__(self, upstream: str, *, delay_seconds: float = 1.0) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.mode = Fault.CLEAR
+        self.delay_seconds = delay_seconds
+        # Body bytes a TRUNCATE answer sends; None sends half of the body.
+        self.keep_bytes: int | None = None
+        self._queued: deque[Fault] = deque()
+        self._exchanges: list[Exchange] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    # -- life cycle --------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> str:
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FaultProxy:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- programming and counting -------------------------------------------
+
+    def queue(self, *faults: Fault) -> None:
+        """Apply `faults` to the next requests, one each, before falling back to `mode`."""
+        with self._lock:
+            self._queued.extend(faults)
+
+    def clear(self) -> None:
+        """Relay every request from now on: empty the queue and set `mode` to CLEAR."""
+        with self._lock:
+            self._queued.clear()
+            self.mode = Fault.CLEAR
+
+    def next_fault(self) -> Fault:
+        with self._lock:
+            return self._queued.popleft() if self._queued else self.mode
+
+    def record(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._exchanges.append(exchange)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every request seen since the last `reset_counts()`, in order."""
+        with self._lock:
+            return list(self._exchanges)
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Requests seen per operation since the last `reset_counts()`."""
+        return Counter(exchange.operation for exchange in self.exchanges)
+
+    @property
+    def total(self) -> int:
+        """Requests seen since the last `reset_counts()`, faulty or not."""
+        with self._lock:
+            return len(self._exchanges)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self._exchanges.clear()
+
+    # -- relaying ------------------------------------------------------------
+
+    def forward(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """Send one request upstream and return its status, reason, headers and whole body."""
+        connection = http.client.HTTPConnection(*self._upstream, timeout=30)
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                if name.lower() not in _SKIPPED:
+                    connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            return response.status, response.reason, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def wait_or_stop(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when the proxy stops."""
+        self._stopping.wait(seconds)
+
+
+def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body leave in separate writes: without this, Nagle's algorithm
+        # and the client's delayed ACK hold every answer back by about 40 ms.
+        disable_nagle_algorithm = True
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            target = self.headers.get("X-Amz-Target")
+            operation = target or f"{self.command} {self.path.split('?', 1)[0]}"
+            fault = proxy.next_fault()
+            if fault is Fault.RESET:
+                proxy.record(Exchange(operation, fault, None, 0))
+                self._reset()
+            elif fault is Fault.DELAY:
+                proxy.record(Exchange(operation, fault, None, 0))
+                proxy.wait_or_stop(proxy.delay_seconds)
+                self.close_connection = True
+            elif fault in _ERRORS:
+                status, headers, payload = error_response(fault, target is not None)
+                proxy.record(Exchange(operation, fault, status, len(payload)))
+                self._answer(status, "", headers, payload, len(payload))
+            else:
+                self._relay(operation, fault, body)
+
+        def _relay(self, operation: str, fault: Fault, body: bytes) -> None:
+            status, reason, headers, payload = proxy.forward(
+                self.command, self.path, list(self.headers.items()), body
+            )
+            announced = len(payload)
+            if self.command == "HEAD":
+                payload = b""
+            elif fault is Fault.TRUNCATE and payload:
+                keep = proxy.keep_bytes if proxy.keep_bytes is not None else len(payload) // 2
+                if keep < len(payload):
+                    payload = payload[:keep]
+                    self.close_connection = True
+            # Recorded before the first byte leaves, so a test that got its answer sees it.
+            proxy.record(Exchange(operation, fault, status, len(payload)))
+            kept = [(n, v) for n, v in headers if n.lower() not in ("server", "date")]
+            self._answer(status, reason, kept, payload, announced)
+
+        def _answer(
+            self,
+            status: int,
+            reason: str,
+            headers: list[tuple[str, str]],
+            payload: bytes,
+            announced: int,
+        ) -> None:
+            self.send_response(status, reason or None)
+            for name, value in headers:
+                if name.lower() not in _SKIPPED:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(announced))
+            self.end_headers()
+            self.wfile.write(payload)
+            self.wfile.flush()
+            if self.close_connection:
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+        def _reset(self) -> None:
+            """Close at once with SO_LINGER 0, so the client reads a TCP reset."""
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # The socket closes only once its file objects let go of it.
+            self.rfile.close()
+            self.connection.close()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler

@@ -1,0 +1,176 @@
+"""Every fault in every cache state for every provider: what the caller sees, over real HTTP.
+
+Each case stores version OLD, brings the provider to its state (cold: nothing
+fetched; fresh: fetched 30 s ago; expired: fetched 61 s ago; stale-within and
+stale-beyond: fetched 61 s and 91 s ago with a 30 s stale window), changes the
+data to version NEW, turns the fault on and calls three times at the same
+moment. The fault is then cleared, the clock moves past the back-off cap and
+one more call must return what a fault-free cache would.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambda_cache_di import FetchError, NotFoundError
+from lambda_cache_di.providers.base import DEFAULT_BACKOFF_CAP_SECONDS
+from lambda_cache_di.testing import FakeClock
+
+from .proxy import Fault, FaultProxy
+from .specs import READ_TIMEOUT, SPECS, Spec, build, error_texts, new_version
+
+MISSING = "missing"  # the resource is deleted from moto: the answers are AWS's own not-found
+TRANSIENT = (
+    Fault.HTTP_500,
+    Fault.HTTP_503,
+    Fault.THROTTLE,
+    Fault.RESET,
+    Fault.DELAY,
+    Fault.TRUNCATE,
+)
+FAULTS: tuple[Fault | str, ...] = (*TRANSIENT, Fault.DENIED, MISSING)
+STATES = ("cold", "fresh", "expired", "stale-within", "stale-beyond")
+MAX_AGE = 60.0
+STALE_WINDOW = 30.0
+AGE_IN_STATE = {"fresh": 30.0, "expired": 61.0, "stale-within": 61.0, "stale-beyond": 91.0}
+CALLS_UNDER_FAULT = 3
+
+
+def fault_id(fault: Fault | str) -> str:
+    return fault.value if isinstance(fault, Fault) else fault
+
+
+class Outcomes:
+    """Calls made in one case, checked as they happen and added to the session tally."""
+
+    def __init__(self, spec: Spec, provider: Any, versions: dict[str, Any], tally: Counter[str]):
+        self.spec, self.provider, self.versions, self.tally = spec, provider, versions, tally
+
+    def call(self) -> Any:
+        """The caller's view of one call, or the exception it raised."""
+        self.tally["calls"] += 1
+        try:
+            result = self.spec.view(self.provider())
+        except (FetchError, NotFoundError) as exc:
+            result = exc
+            self.tally["leaked"] += self.leaks(error_texts(exc))
+        self.tally["leaked"] += self.leaks([repr(self.provider), str(self.provider.stats)])
+        return result
+
+    def leaks(self, texts: list[str]) -> int:
+        return sum(version in text for text in texts for version in self.versions)
+
+    def expect_value(self, result: Any, version: str) -> None:
+        if result != self.versions[version]:
+            self.tally["wrong"] += 1
+        assert result == self.versions[version]
+
+    def check_folder(self, folder: Path, allowed: set[bytes | None]) -> None:
+        """Only the copy itself may be in the folder, holding a whole version or absent."""
+        path = self.provider.local_path
+        names = {entry.name for entry in folder.iterdir()} if folder.exists() else set()
+        content = path.read_bytes() if path.exists() else None
+        if not names <= {path.name} or content not in allowed:
+            self.tally["partial"] += 1
+        assert names <= {path.name}
+        assert content in allowed
+
+
+def expected_names(spec: Spec, provider: Any) -> tuple[str, ...]:
+    if spec.name == "S3File":
+        return (provider.resource,)
+    return tuple(provider.resource.split(", "))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("fault", FAULTS, ids=fault_id)
+def test_fault_in_state(
+    spec: Spec,
+    state: str,
+    fault: Fault | str,
+    proxy: FaultProxy,
+    direct: Callable[[str], Any],
+    proxied: Callable[..., Any],
+    tmp_path: Path,
+    fault_tally: Counter[str],
+) -> None:
+    """The caller gets the cached, stale or fresh value, or an error; never a wrong value."""
+    old, new = new_version(), new_version()
+    admin = direct(spec.service)
+    spec.store(admin, old)
+    clock = FakeClock()
+    stale = STALE_WINDOW if state.startswith("stale") else 0.0
+    folder = tmp_path / "copies"
+    provider = build(
+        spec,
+        folder,
+        # Only a hung request needs a short read timeout; the others get room for a busy CI.
+        client=proxied(spec.service, read_timeout=READ_TIMEOUT if fault is Fault.DELAY else 2.0),
+        clock=clock,
+        max_age_in_seconds=MAX_AGE,
+        stale_if_error_in_seconds=stale,
+    )
+    outcomes = Outcomes(spec, provider, spec.versions(old, new), fault_tally)
+    fault_tally["cases"] += 1
+    if state != "cold":
+        outcomes.expect_value(outcomes.call(), old)
+        clock.tick(AGE_IN_STATE[state])
+    spec.store(admin, new)
+    proxy.reset_counts()
+    if fault == MISSING:
+        spec.remove(admin)
+    else:
+        proxy.mode = Fault(fault)
+
+    results = [outcomes.call() for _ in range(CALLS_UNDER_FAULT)]
+    fault_tally["requests"] += proxy.total
+    serves_old = state == "fresh" or (state == "stale-within" and fault in TRANSIENT)
+    if serves_old:
+        for result in results:
+            outcomes.expect_value(result, old)
+    else:
+        check_errors(spec, fault, provider, results)
+    assert proxy.total == (0 if state == "fresh" else 2)
+    if spec.name == "S3File":
+        outcomes.check_folder(folder, {None} if state == "cold" else {outcomes.versions[old]})
+
+    proxy.clear()
+    if fault == MISSING:
+        spec.store(admin, new)
+    clock.tick(DEFAULT_BACKOFF_CAP_SECONDS + 0.01)
+    outcomes.expect_value(outcomes.call(), old if state == "fresh" else new)
+    if spec.name == "S3File":
+        outcomes.check_folder(folder, {outcomes.versions[old if state == "fresh" else new]})
+    assert fault_tally["wrong"] == fault_tally["partial"] == fault_tally["leaked"] == 0
+
+
+def check_errors(spec: Spec, fault: Fault | str, provider: Any, results: list[Any]) -> None:
+    """Two requests fail with the library's error; the third call backs off without one."""
+    first, second, third = results
+    kind = NotFoundError if fault == MISSING else FetchError
+    assert [type(result) for result in results] == [kind, kind, kind]
+    if fault == MISSING:
+        assert first.names == second.names == third.names == expected_names(spec, provider)
+    elif fault is Fault.TRUNCATE and spec.json_protocol:
+        # botocore parses a cut JSON body as an empty answer; the fetcher notices the gap.
+        assert first.__cause__ is None
+        assert " returned an incomplete response for " in str(first)
+    else:
+        assert isinstance(first.__cause__, (ClientError, BotoCoreError))
+        assert str(first).endswith(f": {_code(first.__cause__)}")
+    if isinstance(first, FetchError):
+        assert (first.transient, third.transient) == (fault in TRANSIENT, fault in TRANSIENT)
+    assert "backing off for " in str(third)
+    assert third.__cause__ is second
+
+
+def _code(exc: BaseException) -> str:
+    response: Any = getattr(exc, "response", None)
+    return str(response["Error"]["Code"]) if response else type(exc).__name__

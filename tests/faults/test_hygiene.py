@@ -1,0 +1,131 @@
+"""No parameter or secret value in logs, errors, repr or stats, whatever fails.
+
+Every provider goes through every failure path that applies to it, over HTTP
+through the fault proxy, with DEBUG logging on for `lambda_cache_di` and the
+root logger. Records of `botocore` and `urllib3` are left out of the check:
+botocore's DEBUG log prints whole response bodies, values included, which is
+why a Lambda function should never run botocore at DEBUG in production.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_cache_di import LambdaCacheError, TransformError
+from lambda_cache_di.testing import FakeClock
+
+from .proxy import Fault, FaultProxy
+from .specs import SPECS, Spec, build, error_texts, new_version
+
+EXCLUDED_LOGGERS = ("botocore", "urllib3")
+PATHS = (
+    "not-found",
+    "access-denied",
+    "throttling",
+    "backoff-fail-fast",
+    "stale-served",
+    "truncated-body",
+    "json-transform",
+)
+CASES = [
+    (spec, path)
+    for spec in SPECS
+    for path in PATHS
+    if path != "json-transform" or spec.name in ("Secret", "Secrets")
+]
+
+
+class Scenario:
+    """One provider driven into one failure path; gathers every text a value could leak into."""
+
+    def __init__(self, spec: Spec, provider: Any, admin: Any) -> None:
+        self.spec, self.provider, self.admin = spec, provider, admin
+        self.texts: list[str] = []
+        self.errors: list[LambdaCacheError] = []
+
+    def call(self, times: int = 1) -> None:
+        for _ in range(times):
+            try:
+                self.provider()
+            except LambdaCacheError as exc:
+                self.errors.append(exc)
+                self.texts += error_texts(exc)
+            self.texts += [repr(self.provider), str(self.provider), str(self.provider.stats)]
+
+
+def log_texts(records: list[logging.LogRecord]) -> list[str]:
+    """Message and formatted exception of every record outside botocore and urllib3."""
+    formatter = logging.Formatter()
+    texts = []
+    for record in records:
+        if record.name.split(".")[0] in EXCLUDED_LOGGERS:
+            continue
+        texts.append(record.getMessage())
+        if record.exc_info:
+            texts.append(formatter.formatException(record.exc_info))
+    return texts
+
+
+@pytest.mark.parametrize(("spec", "path"), CASES, ids=lambda value: getattr(value, "name", value))
+def test_no_value_leaks(
+    spec: Spec,
+    path: str,
+    direct: Callable[[str], Any],
+    proxied: Callable[..., Any],
+    proxy: FaultProxy,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Neither the old nor the new value shows up in any log record, error, repr or stat."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="lambda_cache_di")
+    old, new = new_version(), new_version()
+    admin = direct(spec.service)
+    spec.store(admin, old)
+    clock = FakeClock()
+    options: dict[str, Any] = {"clock": clock, "max_age_in_seconds": 60}
+    if path == "stale-served":
+        options["stale_if_error_in_seconds"] = 300
+    if path == "json-transform":
+        options["transform"] = "json"
+    provider = build(spec, tmp_path, client=proxied(spec.service), **options)
+    scenario = Scenario(spec, provider, admin)
+    if path != "json-transform":
+        scenario.call()
+        assert scenario.errors == []
+        clock.tick(61)
+    spec.store(admin, new)
+    run_failure(path, scenario, proxy)
+
+    texts = scenario.texts + log_texts(caplog.records)
+    assert any(f"{provider.resource}" in text for text in texts)
+    assert [text for text in texts if old in text or new in text] == []
+
+
+def run_failure(path: str, scenario: Scenario, proxy: FaultProxy) -> None:
+    """Drive the provider into `path`: two calls that make requests, then calls in back-off."""
+    if path == "not-found":
+        scenario.spec.remove(scenario.admin)
+    elif path == "access-denied":
+        proxy.mode = Fault.DENIED
+    elif path == "truncated-body":
+        proxy.mode = Fault.TRUNCATE
+    elif path == "backoff-fail-fast":
+        proxy.mode = Fault.HTTP_503
+    elif path != "json-transform":  # that one fails on the stored text alone
+        proxy.mode = Fault.THROTTLE
+    times = 6 if path == "backoff-fail-fast" else 3
+    scenario.call(times=times)
+    if path == "stale-served":
+        assert scenario.errors == []
+        assert scenario.provider.stats.stale == 3
+        return
+    assert len(scenario.errors) == times
+    assert all("backing off for " in str(error) for error in scenario.errors[2:])
+    if path == "json-transform":
+        assert all(isinstance(error, TransformError) for error in scenario.errors)
