@@ -82,17 +82,21 @@ def _match_results(
     """
     found: dict[ParameterName, ParameterValue] = {}
     tagged = any("Selector" in parameter for parameter in parameters)
-    unmatched: set[str] = set()
-    # Tagged results first, so untagged ones choose among what is left.
-    for parameter in sorted(parameters, key=lambda p: "Selector" not in p):
-        bare, _, echoed = parameter["Name"].partition(":")
-        selector = parameter.get("Selector", "").lstrip(":") or echoed or None
-        open_requests = [name for name in group if name.name == bare and name not in found]
-        match = _pick(open_requests, selector, tagged, parameter.get("Version"))
-        if match is None:
-            unmatched.add(bare)
-        else:
-            found[match] = parameter_value(parameter)
+    pending = list(parameters)
+    progress = True
+    # Each pass maps what it can; a match narrows the choice left for the others.
+    while pending and progress:
+        progress = False
+        for parameter in list(pending):
+            bare, _, echoed = parameter["Name"].partition(":")
+            selector = parameter.get("Selector", "").lstrip(":") or echoed or None
+            open_requests = [name for name in group if name.name == bare and name not in found]
+            match = _pick(open_requests, selector, tagged, parameter.get("Version"))
+            if match is not None:
+                found[match] = parameter_value(parameter)
+                pending.remove(parameter)
+                progress = True
+    unmatched = {parameter["Name"].partition(":")[0] for parameter in pending}
     for name in group:
         if name not in found and name.name in unmatched:
             found[name] = get_parameter(client, name)

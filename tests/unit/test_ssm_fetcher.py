@@ -83,3 +83,18 @@ def test_untagged_labels_of_one_name_are_read_again_one_by_one(ssm):
         "/app/var:blue": "x",
         "/app/var:green": "y",
     }
+
+
+def test_untagged_results_match_whatever_their_order(ssm):
+    """A label's result arriving before the version's is still matched by elimination."""
+    client, stubber = ssm
+    stubber.add_response(
+        "get_parameters",
+        {"Parameters": [result("/app/var", "live", 2), result("/app/var", "v1", 1)]},
+        {"Names": ["/app/var:1", "/app/var:live"], "WithDecryption": True},
+    )
+    values = get_parameters(client, names("/app/var:1", "/app/var:live"))
+    assert {name.full: value for name, value in values.items()} == {
+        "/app/var:1": "v1",
+        "/app/var:live": "live",
+    }
