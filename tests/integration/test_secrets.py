@@ -17,23 +17,12 @@ from lambda_cache_di import (
     TransformError,
 )
 from lambda_cache_di.testing import FakeClock
+from tests.recording import batch_calls
 
 
 @pytest.fixture
 def secretsmanager(aws_client: Any) -> Any:
     return aws_client("secretsmanager")
-
-
-def batch_calls(client: Any) -> list[list[str]]:
-    """The SecretIdList of every BatchGetSecretValue call the client sends."""
-    calls: list[list[str]] = []
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        assert "Filters" not in params
-        calls.append(list(params["SecretIdList"]))
-
-    client.meta.events.register("provide-client-params.secrets-manager.BatchGetSecretValue", record)
-    return calls
 
 
 def chain_text(exc: BaseException) -> str:

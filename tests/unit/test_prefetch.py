@@ -24,6 +24,7 @@ from lambda_cache_di import (
     prefetch,
 )
 from lambda_cache_di.testing import FakeClock
+from tests.recording import record_calls
 
 SECRET_TEXT = "s3cr3t-value"
 
@@ -35,17 +36,6 @@ def aws() -> Iterator[dict[str, Any]]:
             "ssm": boto3.client("ssm", region_name="us-east-1"),
             "secretsmanager": boto3.client("secretsmanager", region_name="us-east-1"),
         }
-
-
-def record_calls(client: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Every (operation, parameters) the client sends, in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        calls.append((model.name, dict(params)))
-
-    client.meta.events.register("provide-client-params", record)
-    return calls
 
 
 def container_of(**declared: Any) -> Any:

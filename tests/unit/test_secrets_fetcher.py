@@ -19,6 +19,7 @@ from lambda_cache_di.fetchers.secrets import (
     parse_json,
 )
 from lambda_cache_di.names import parse_secret_id
+from tests.recording import batch_calls
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +40,6 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
     with Stubber(offline) as stubber:
         yield offline, stubber
         stubber.assert_no_pending_responses()
-
-
-def batch_calls(client: Any) -> list[list[str]]:
-    """Record the SecretIdList of every BatchGetSecretValue call the client makes."""
-    calls: list[list[str]] = []
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        assert "Filters" not in params
-        calls.append(list(params["SecretIdList"]))
-
-    client.meta.events.register("provide-client-params.secrets-manager.BatchGetSecretValue", record)
-    return calls
 
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:/app/db-AbCdEf"

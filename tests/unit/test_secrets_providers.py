@@ -15,6 +15,7 @@ from lambda_cache_di import ConfigurationError, FetchError, NotFoundError, Secre
 from lambda_cache_di.errors import TransformError
 from lambda_cache_di.names import SecretId
 from lambda_cache_di.testing import FakeClock
+from tests.recording import count_calls
 
 ACCOUNT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
 
@@ -29,16 +30,6 @@ def session() -> Any:
 def client(session: Any) -> Iterator[Any]:
     with mock_aws():
         yield session.client("secretsmanager")
-
-
-def count_calls(client: Any, operation: str) -> list[dict[str, Any]]:
-    """Record the parameters of every call of `operation` the client makes."""
-    calls: list[dict[str, Any]] = []
-    client.meta.events.register(
-        f"provide-client-params.secrets-manager.{operation}",
-        lambda params, **_: calls.append(dict(params)),
-    )
-    return calls
 
 
 def exception_chain(exc: BaseException | None) -> list[BaseException]:
