@@ -30,6 +30,23 @@ class Cached(containers.DeclarativeContainer):
     v4 = SSMParameter(PARAMETERS[4], max_age_in_seconds=HOUR)
 
 
+class Constant(providers.Provider):  # type: ignore[type-arg]
+    """The least a pure-Python provider can do: the reference for dispatch overhead."""
+
+    __slots__ = ()
+
+    def _provide(self, args: Any, kwargs: Any) -> str:
+        return "value"
+
+
+class Reference(containers.DeclarativeContainer):
+    v0 = Constant()
+    v1 = Constant()
+    v2 = Constant()
+    v3 = Constant()
+    v4 = Constant()
+
+
 class Plain(containers.DeclarativeContainer):
     v0 = providers.Object("value-0")
     v1 = providers.Object("value-1")
@@ -74,6 +91,24 @@ def plain_five(
     return v4
 
 
+@inject
+def constant_one(event: Any, context: Any, v0: str = Provide[Reference.v0]) -> Any:
+    return v0
+
+
+@inject
+def constant_five(
+    event: Any,
+    context: Any,
+    v0: str = Provide[Reference.v0],
+    v1: str = Provide[Reference.v1],
+    v2: str = Provide[Reference.v2],
+    v3: str = Provide[Reference.v3],
+    v4: str = Provide[Reference.v4],
+) -> Any:
+    return v4
+
+
 def _bare(event: Any, context: Any) -> Any:
     return event
 
@@ -114,27 +149,34 @@ def _peer_handlers(count: int) -> dict[str, Callable[[], Any]]:
 
 def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
     """Min over interleaved rounds of µs per invocation, for one and five values."""
-    cached, plain = Cached(), Plain()
-    cached.wire(modules=[__name__])
-    plain.wire(modules=[__name__])
+    cached, plain, reference = Cached(), Plain(), Reference()
+    for container in (cached, plain, reference):
+        container.wire(modules=[__name__])
     assert prefetch(cached) == {}
     variants: dict[tuple[str, int], Callable[[], Any]] = {}
-    for count, ours, theirs in ((1, cached_one, plain_one), (5, cached_five, plain_five)):
+    handlers = (
+        (1, cached_one, plain_one, constant_one),
+        (5, cached_five, plain_five, constant_five),
+    )
+    for count, ours, theirs, constant in handlers:
         variants[("plain call", count)] = lambda: _bare({}, None)
         variants[("ours", count)] = lambda ours=ours: ours({}, None)  # type: ignore[misc]
         variants[("object", count)] = lambda theirs=theirs: theirs({}, None)  # type: ignore[misc]
+        variants[("constant", count)] = lambda c=constant: c({}, None)  # type: ignore[misc]
         for label, handler in _peer_handlers(count).items():
             variants[(label, count)] = handler
     best = dict.fromkeys(variants, float("inf"))
     for _ in range(rounds):
         for key, function in variants.items():
             best[key] = min(best[key], per_call_us(function, calls))
-    cached.unwire()
-    plain.unwire()
+    for container in (cached, plain, reference):
+        container.unwire()
     return {
         "us": best,
         "ratio_1": best[("ours", 1)] / best[("object", 1)],
         "ratio_5": best[("ours", 5)] / best[("object", 5)],
+        "constant_1": best[("constant", 1)] / best[("object", 1)],
+        "constant_5": best[("constant", 5)] / best[("object", 5)],
         "rounds": rounds,
         "calls": calls,
     }
