@@ -27,11 +27,15 @@ def direct(aws_client: Callable[..., Any]) -> Callable[[str], Any]:
 
 @pytest.fixture
 def proxied(aws_client: Callable[..., Any], proxy: FaultProxy) -> Callable[..., Any]:
-    """Clients through the proxy with short timeouts and one attempt per call."""
+    """Clients through the proxy with one attempt per call.
+
+    The read timeout is roomy, so that a busy CI machine never times out where
+    no fault is set; tests of a hung endpoint pass `read_timeout=READ_TIMEOUT`.
+    """
 
     def make(service: str, **config: Any) -> Any:
         options: dict[str, Any] = {
-            "read_timeout": READ_TIMEOUT,
+            "read_timeout": ROOMY_READ_TIMEOUT,
             "connect_timeout": CONNECT_TIMEOUT,
             "retries": ONE_ATTEMPT,
         }
@@ -40,6 +44,8 @@ def proxied(aws_client: Callable[..., Any], proxy: FaultProxy) -> Callable[..., 
 
     return make
 
+
+ROOMY_READ_TIMEOUT = 2.0
 
 _TALLY = pytest.StashKey[Counter[str]]()
 

@@ -111,7 +111,7 @@ def test_fault_in_state(
     folder = tmp_path / "copies"
     # The client is looked up at each fetch: a roomy read timeout outside the fault,
     # so a busy CI machine never times out there; a short one only for a hung endpoint.
-    roomy = proxied(spec.service, read_timeout=2.0)
+    roomy = proxied(spec.service)
     clients = {"now": roomy}
     provider = build(
         spec,
