@@ -42,6 +42,14 @@ def fail(provider: SSMParameter) -> FetchError | NotFoundError:
     return caught.value
 
 
+def into_backoff(provider: SSMParameter, proxy: FaultProxy, fault: Fault) -> SSMParameter:
+    """Set `fault` and fail twice: the provider is now inside a back-off window."""
+    proxy.mode = fault
+    fail(provider)
+    fail(provider)
+    return provider
+
+
 def window_bounds(base: float, cap: float) -> tuple[float, float]:
     """Shortest and longest window: `base` plus up to 25%, or 80-100% of `cap` beyond it."""
     return min(base, 0.8 * cap), min(base * 1.25, cap)
@@ -116,10 +124,7 @@ class TestWindow:
     ) -> None:
         """Windows double from 1 s, plus up to 25%; one past the 5 s cap lasts 4 to 5 s."""
         clock = FakeClock()
-        provider = provider_for(proxied("ssm"), clock)
-        proxy.mode = Fault.HTTP_500
-        fail(provider)
-        fail(provider)
+        provider = into_backoff(provider_for(proxied("ssm"), clock), proxy, Fault.HTTP_500)
         windows = [measure_window(provider, clock, proxy) for _ in range(6)]
         for window, base in zip(windows, [1, 2, 4, 8, 16, 32], strict=True):
             low, high = window_bounds(base, cap=5.0)
@@ -131,10 +136,9 @@ class TestWindow:
     ) -> None:
         """`backoff_cap_in_seconds=2` keeps every later window between 1.6 and 2 s."""
         clock = FakeClock()
-        provider = provider_for(proxied("ssm"), clock, backoff_cap_in_seconds=2)
-        proxy.mode = Fault.RESET
-        fail(provider)
-        fail(provider)
+        provider = into_backoff(
+            provider_for(proxied("ssm"), clock, backoff_cap_in_seconds=2), proxy, Fault.RESET
+        )
         windows = [measure_window(provider, clock, proxy) for _ in range(4)]
         assert 1.0 - 1e-9 <= windows[0] <= 1.25 + STEP
         assert all(1.6 - 1e-9 <= window <= 2.0 + STEP for window in windows[1:])
@@ -162,18 +166,13 @@ class TestReset:
     ) -> None:
         """After a success, a new failure is retried by the very next call."""
         clock = FakeClock()
-        provider = provider_for(proxied("ssm"), clock)
-        proxy.mode = Fault.HTTP_500
-        fail(provider)
-        fail(provider)
+        provider = into_backoff(provider_for(proxied("ssm"), clock), proxy, Fault.HTTP_500)
         clock.tick(1.25 + STEP)
         proxy.clear()
         assert provider() == "VALUE-one"
         clock.tick(61)
         proxy.reset_counts()
-        proxy.mode = Fault.HTTP_500
-        fail(provider)
-        fail(provider)
+        into_backoff(provider, proxy, Fault.HTTP_500)
         assert proxy.total == 2
 
     def test_refresh_ignores_the_window(
@@ -181,10 +180,7 @@ class TestReset:
     ) -> None:
         """refresh() inside a window makes a request: a failure raises, a success resets."""
         clock = FakeClock()
-        provider = provider_for(proxied("ssm"), clock)
-        proxy.mode = Fault.HTTP_500
-        fail(provider)
-        fail(provider)
+        provider = into_backoff(provider_for(proxied("ssm"), clock), proxy, Fault.HTTP_500)
         with pytest.raises(FetchError) as caught:
             provider.refresh()
         assert isinstance(caught.value.__cause__, ClientError)
