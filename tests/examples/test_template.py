@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lambda_cache_di.iam import policy_for
-from lambda_cache_di.target import load_container
+from lambda_cache_di.tools.iam import policy_for
+from lambda_cache_di.tools.target import load_container
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "examples" / "template.yaml"
 REGION, ACCOUNT = "${AWS::Region}", "${AWS::AccountId}"

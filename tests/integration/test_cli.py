@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from lambda_cache_di.iam import KMS_NOTE, S3_NOTE
 from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+from lambda_cache_di.tools.iam import KMS_NOTE, S3_NOTE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 APP_DIR = REPOSITORY / "tests" / "fixtures_app"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from lambda_cache_di.check import CheckResult, check_container, format_table, outcome_of
 from lambda_cache_di.errors import FetchError, NotFoundError, TransformError
+from lambda_cache_di.tools.check import CheckResult, check_container, format_table, outcome_of
 
 
 def client_error(code: str) -> ClientError:

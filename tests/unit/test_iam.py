@@ -13,7 +13,7 @@ from lambda_cache_di import (
     SSMParameters,
     SSMParametersByPath,
 )
-from lambda_cache_di.iam import KMS_NOTE, S3_NOTE, partition_of, policy_for
+from lambda_cache_di.tools.iam import KMS_NOTE, S3_NOTE, partition_of, policy_for
 
 
 def statements(container: object, **scope: str) -> dict[str, tuple[list[str], list[str]]]:

@@ -9,7 +9,7 @@ import pytest
 from dependency_injector import containers, providers
 
 from lambda_cache_di import SSMParameter
-from lambda_cache_di.target import TargetError, fresh_instance, load_container
+from lambda_cache_di.tools.target import TargetError, fresh_instance, load_container
 
 APP_DIR = str(Path(__file__).resolve().parents[1] / "fixtures_app")
 

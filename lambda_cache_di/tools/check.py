@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import FetchError, LambdaCacheError, NotFoundError
-from .fetchers.errors import error_code
-from .providers.base import cached_providers
+from ..errors import FetchError, LambdaCacheError, NotFoundError
+from ..fetchers.errors import error_code
+from ..providers.base import cached_providers
 from .target import fresh_instance
 
 OK = "OK"

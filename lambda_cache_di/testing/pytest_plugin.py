@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from .fetchers.clients import reset_default_clients
-from .providers.base import invalidate_all
-from .testing import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
+from ..fetchers.clients import reset_default_clients
+from ..providers.base import invalidate_all
+from . import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
 
 # Variables that would send a service's requests somewhere other than AWS_ENDPOINT_URL.
 _SERVICE_ENDPOINT_VARIABLES = (

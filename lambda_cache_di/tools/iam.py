@@ -28,11 +28,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import SecretId, has_arn_suffix
-from .providers.base import cached_providers
-from .providers.s3 import S3File
-from .providers.secrets import Secret, Secrets
-from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
+from ..names import SecretId, has_arn_suffix
+from ..providers.base import cached_providers
+from ..providers.s3 import S3File
+from ..providers.secrets import Secret, Secrets
+from ..providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
 POLICY_VERSION = "2012-10-17"
 # AWS appends "-" and six characters to a secret's name in its ARN.

@@ -8,7 +8,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from .errors import LambdaCacheError
+from ..errors import LambdaCacheError
 
 
 class TargetError(ValueError):
