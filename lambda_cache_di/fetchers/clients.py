@@ -9,6 +9,8 @@ import os
 import threading
 from typing import Any
 
+from ..errors import FetchError
+
 # An invocation should fail in seconds, not hang until Lambda's timeout: a
 # request gets 2 s to connect and 3 s between bytes, and botocore's standard
 # mode retries it once (two attempts in all, with its own back-off). Worst case
@@ -56,6 +58,18 @@ def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) ->
         return session.client(
             service, config=config if config is not None else lambda_config(), **kwargs
         )
+
+
+def checked_client(client: Any, service: str) -> Any:
+    """`client` itself, once sure it is not a botocore client of another service.
+
+    Fakes and stubs without botocore's `meta` pass: they answer what they are asked.
+    """
+    model = getattr(getattr(client, "meta", None), "service_model", None)
+    name = getattr(model, "service_name", None)
+    if isinstance(name, str) and name != service:
+        raise FetchError(f"the client given is a {name} client; a {service} client is needed")
+    return client
 
 
 def _environment_key(service: str) -> tuple[str, str | None, str | None]:

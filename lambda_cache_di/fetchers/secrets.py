@@ -167,6 +167,11 @@ def parse_json(text: str | bytes, resource: str) -> Any:
         problem = f"line {exc.lineno} column {exc.colno}"
     except UnicodeDecodeError as exc:
         problem = f"byte {exc.start} is not valid {exc.encoding}"
+    except ValueError:
+        # An integer longer than `sys.get_int_max_str_digits()`; the message says no more.
+        problem = "an integer has too many digits"
+    except RecursionError:
+        problem = "nested too deep"
     # Raised outside the except block so that neither __cause__ nor __context__
     # holds the parser's exception, whose `.doc` or `.object` is the secret; and
     # with `text` dropped, so the traceback's frame (error reporters record

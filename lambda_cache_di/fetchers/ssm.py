@@ -14,10 +14,18 @@ GET_PARAMETERS_LIMIT = 10
 ParameterValue = str | list[str]
 
 
-def parameter_value(parameter: dict[str, Any]) -> ParameterValue:
+def parameter_value(parameter: dict[str, Any], operation: str = "GetParameters") -> ParameterValue:
     """A parameter's plain value: StringList as a list, String and SecureString as text."""
-    value: str = parameter["Value"]
+    value = parameter.get("Value")
+    if not isinstance(value, str):
+        raise incomplete(operation, str(parameter.get("Name", "a parameter")), "Value")
     return value.split(",") if parameter.get("Type") == "StringList" else value
+
+
+def _check_names(parameters: list[dict[str, Any]], operation: str, resource: str) -> None:
+    """A result without its name cannot be matched to a request: the answer was cut."""
+    if any(not isinstance(parameter.get("Name"), str) for parameter in parameters):
+        raise incomplete(operation, resource, "Name")
 
 
 def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
@@ -26,7 +34,7 @@ def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
         response = client.get_parameter(Name=name.full, WithDecryption=True)
     if "Parameter" not in response:
         raise incomplete("GetParameter", name.full, "Parameter")
-    return parameter_value(response["Parameter"])
+    return parameter_value(response["Parameter"], "GetParameter")
 
 
 def get_parameters(
@@ -57,6 +65,7 @@ def get_parameters_found(
             )
         if "Parameters" not in response:
             raise incomplete("GetParameters", resource, "Parameters")
+        _check_names(response["Parameters"], "GetParameters", resource)
         found = _match_results(client, group, response["Parameters"])
         values.update(found)
         missing.extend(name for name in group if name not in found)
@@ -124,8 +133,9 @@ def get_parameters_by_path(client: Any, path: str, recursive: bool) -> dict[str,
         for page in pages:
             if "Parameters" not in page:
                 raise incomplete("GetParametersByPath", path, "Parameters")
+            _check_names(page["Parameters"], "GetParametersByPath", path)
             for parameter in page["Parameters"]:
                 name: str = parameter["Name"]
                 relative = name[len(path) :]
-                values[relative] = parameter_value(parameter)
+                values[relative] = parameter_value(parameter, "GetParametersByPath")
     return values

@@ -16,7 +16,7 @@ from dependency_injector import containers, providers
 
 from ..cache import CacheEntry, CacheStats, Clock
 from ..errors import ConfigurationError
-from ..fetchers.clients import default_client
+from ..fetchers.clients import checked_client, default_client
 from ..names import check_fraction, check_seconds
 
 if TYPE_CHECKING:
@@ -201,8 +201,8 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         if client is None:
             return default_client(self.service)
         if providers.is_provider(client):
-            return client()
-        return client
+            return checked_client(client(), self.service)
+        return checked_client(client, self.service)
 
     def _fetch(self) -> T:
         return self._fetch_with(self.resolve_client())

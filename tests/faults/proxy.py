@@ -40,6 +40,7 @@ class Fault(str, enum.Enum):
     RESET = "reset"  # read the request, then close with RST (SO_LINGER 0)
     DELAY = "delay"  # say nothing for `delay_seconds`, then close
     TRUNCATE = "truncate"  # relay, but send only part of the body under the full length
+    BARE_404 = "bare-404"  # 404 with an HTML page and no AWS error code: a wrong endpoint, a proxy
 
 
 # (status, JSON-protocol __type, S3 code) of the faults that answer with an error.
@@ -217,6 +218,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 proxy.record(Exchange(operation, fault, None, 0))
                 proxy.wait_or_stop(proxy.delay_seconds)
                 self.close_connection = True
+            elif fault is Fault.BARE_404:
+                page = b"<html><body><h1>404 Not Found</h1></body></html>"
+                proxy.record(Exchange(operation, fault, 404, len(page)))
+                self._answer(404, "Not Found", [("Content-Type", "text/html")], page, len(page))
             elif fault in _ERRORS:
                 status, headers, payload = error_response(fault, target is not None)
                 proxy.record(Exchange(operation, fault, status, len(payload)))
