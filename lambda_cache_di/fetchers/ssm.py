@@ -46,6 +46,8 @@ def get_parameters(
     """
     values, missing = get_parameters_found(client, names)
     if missing:
+        # The error keeps this frame: the SecureString values that did arrive must not stay.
+        del values
         full = [name.full for name in missing]
         raise NotFoundError(full, f"GetParameters: parameters not found: {', '.join(full)}")
     return values

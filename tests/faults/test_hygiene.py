@@ -9,6 +9,7 @@ why a Lambda function should never run botocore at DEBUG in production.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from lambda_cache_di import LambdaCacheError, TransformError
+from lambda_cache_di import LambdaCacheError, NotFoundError, Secrets, SSMParameters, TransformError
 from lambda_cache_di.testing import FakeClock
+from tests.frames import frames_holding
 
 from .proxy import Fault, FaultProxy
 from .specs import SPECS, Spec, build, error_texts, new_version
@@ -47,6 +49,8 @@ class Scenario:
         self.spec, self.provider, self.admin = spec, provider, admin
         self.texts: list[str] = []
         self.errors: list[LambdaCacheError] = []
+        self.markers: list[str] = []
+        self.held: list[str] = []
 
     def call(self, times: int = 1) -> None:
         for _ in range(times):
@@ -55,6 +59,8 @@ class Scenario:
             except LambdaCacheError as exc:
                 self.errors.append(exc)
                 self.texts += error_texts(exc)
+                if self.spec.name != "S3File":  # an S3 object is no secret
+                    self.held += frames_holding(exc, self.markers)
             self.texts += [repr(self.provider), str(self.provider), str(self.provider.stats)]
 
 
@@ -95,6 +101,7 @@ def test_no_value_leaks(
         options["transform"] = "json"
     provider = build(spec, tmp_path, client=proxied(spec.service), **options)
     scenario = Scenario(spec, provider, admin)
+    scenario.markers = [old, new]
     if path != "json-transform":
         scenario.call()
         assert scenario.errors == []
@@ -105,6 +112,7 @@ def test_no_value_leaks(
     texts = scenario.texts + log_texts(caplog.records)
     assert any(f"{provider.resource}" in text for text in texts)
     assert [text for text in texts if old in text or new in text] == []
+    assert scenario.held == []
 
 
 def run_failure(path: str, scenario: Scenario, proxy: FaultProxy) -> None:
@@ -129,3 +137,43 @@ def run_failure(path: str, scenario: Scenario, proxy: FaultProxy) -> None:
     assert all("backing off for " in str(error) for error in scenario.errors[2:])
     if path == "json-transform":
         assert all(isinstance(error, TransformError) for error in scenario.errors)
+
+
+HEALTHY = "app/healthy"
+BROKEN = "app/broken"
+
+
+@pytest.mark.parametrize(
+    ("failure", "transform"), [("missing", None), ("missing", "json"), ("not-json", "json")]
+)
+def test_healthy_secret_of_a_failed_batch_stays_out_of_frames(
+    direct: Callable[[str], Any], failure: str, transform: str | None
+) -> None:
+    """When one secret of a batch fails, the other's value is in no frame of the error's chain."""
+    admin = direct("secretsmanager")
+    marker = new_version()
+    admin.create_secret(Name=HEALTHY, SecretString=json.dumps({"password": marker}))
+    if failure == "not-json":
+        admin.create_secret(Name=BROKEN, SecretString=marker + "-not-json")
+    provider = Secrets([HEALTHY, BROKEN], transform=transform, client=direct("secretsmanager"))
+    with pytest.raises(LambdaCacheError) as caught:
+        provider()
+    assert type(caught.value).__name__ == (
+        "NotFoundError" if failure == "missing" else "TransformError"
+    )
+    assert frames_holding(caught.value, [marker]) == []
+    assert [text for text in error_texts(caught.value) if marker in text] == []
+
+
+def test_healthy_parameter_of_a_failed_group_stays_out_of_frames(
+    direct: Callable[[str], Any],
+) -> None:
+    """When one parameter of a group is missing, the other's SecureString is in no frame."""
+    admin = direct("ssm")
+    marker = new_version()
+    admin.put_parameter(Name="/app/healthy", Value=marker, Type="SecureString")
+    provider = SSMParameters(["/app/healthy", "/app/missing"], client=direct("ssm"))
+    with pytest.raises(NotFoundError) as caught:
+        provider()
+    assert caught.value.names == ("/app/missing",)
+    assert frames_holding(caught.value, [marker]) == []
