@@ -72,6 +72,20 @@ def checked_client(client: Any, service: str) -> Any:
     return client
 
 
+def region_partition(region: str) -> str | None:
+    """The ARN partition botocore's own partition data gives `region`; None when none claims it."""
+    from botocore.endpoint_provider import RuleSetStandardLibrary
+    from botocore.loaders import Loader
+
+    # The `aws.partition` function of the endpoint rules; it falls back on `aws`
+    # for a region it does not know, hence the explicit match first.
+    rules = RuleSetStandardLibrary(Loader().load_data("partitions"))
+    partitions = rules.partitions_data["partitions"]
+    if not any(rules.is_partition_match(region, partition) for partition in partitions):
+        return None
+    return str(rules.aws_partition(region)["name"])
+
+
 def _environment_key(service: str) -> tuple[str, str | None, str | None]:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     # botocore names the variable after the service id: "Secrets Manager" → SECRETS_MANAGER.

@@ -70,12 +70,17 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _run_iam_policy(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
     from .iam import policy_for
 
     container = _load(args)
     if container is None:
         return 2
-    policy = policy_for(container, region=args.region, account=args.account)
+    try:
+        policy = policy_for(container, region=args.region, account=args.account)
+    except ConfigurationError as exc:
+        print(f"lambda-cache-di iam-policy: {exc}", file=sys.stderr)
+        return 2
     if not policy.document["Statement"]:
         print(f"lambda-cache-di iam-policy: {args.target} has no cached providers", file=sys.stderr)
         return 2

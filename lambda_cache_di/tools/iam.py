@@ -25,9 +25,12 @@ so, for the command to print on stderr.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ConfigurationError
+from ..fetchers.clients import region_partition
 from ..names import SecretId, has_arn_suffix
 from ..providers.base import cached_providers
 from ..providers.s3 import S3File
@@ -48,13 +51,47 @@ S3_NOTE = (
 )
 
 
+ANY = "*"
+# ASCII only: botocore's partition patterns use `\w` and `\d`, which match other scripts too.
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+
+
 def partition_of(region: str) -> str:
-    """The ARN partition of a region: `aws`, `aws-cn` or `aws-us-gov`."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-iso`...), from botocore's own data.
+
+    `*` (any region) is taken to be in `aws`; a region that no partition of
+    botocore's data lists or matches raises ConfigurationError naming `region`.
+    """
+    check_region(region)
+    if region == ANY:
+        return "aws"
+    partition = region_partition(region)
+    if partition is None:
+        raise ConfigurationError(f"region {region!r} is in none of botocore's AWS partitions")
+    return partition
+
+
+def check_region(region: object) -> str:
+    """`*`, or a region name such as `eu-west-1`: lowercase ASCII, no wildcard or colon."""
+    if region == ANY:
+        return ANY
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise ConfigurationError(
+            f"region {region!r} is not an AWS region name such as 'eu-west-1' (or '*' for any)"
+        )
+    return region
+
+
+def check_account(account: object) -> str:
+    """`*`, or an account id of twelve ASCII digits."""
+    if account == ANY:
+        return ANY
+    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
+        raise ConfigurationError(
+            f"account {account!r} is not an AWS account id of 12 digits (or '*' for any)"
+        )
+    return account
 
 
 @dataclass
@@ -79,9 +116,9 @@ class Policy:
 
 class _Arns:
     def __init__(self, region: str, account: str) -> None:
-        self.region = region
-        self.account = account
         self.partition = partition_of(region)
+        self.region = region
+        self.account = check_account(account)
 
     def parameter(self, name: str) -> str:
         # A parameter's ARN holds its name without the leading '/'.
@@ -116,7 +153,8 @@ def policy_for(container: Any, *, region: str = "*", account: str = "*") -> Poli
 
     `container` may be a DeclarativeContainer class or a container instance;
     nested `providers.Container` are walked too. Overridden providers count:
-    the deployed function does not override them.
+    the deployed function does not override them. A malformed `region` or
+    `account` raises ConfigurationError naming it.
     """
     arns = _Arns(region, account)
     found = _Resources()
