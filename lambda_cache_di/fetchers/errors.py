@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import FetchError, LambdaCacheError, NotFoundError
+from .redaction import fetching
 
 # Error codes after which a later attempt may well succeed.
 # (A 404 that carries no AWS error code is transient too: see `is_transient`.)
@@ -142,9 +143,13 @@ def incomplete(operation: str, resource: str, missing: str) -> FetchError:
 def translated(
     operation: str, resource: str, *, not_found: tuple[str, ...] | None = None
 ) -> Iterator[None]:
-    """Re-raise botocore errors from the block as library errors chained to them."""
+    """Re-raise botocore errors from the block as library errors chained to them.
+
+    botocore's DEBUG records of the response bodies read in the block are redacted.
+    """
     try:
-        yield
+        with fetching():
+            yield
     except Exception as exc:
         from botocore.exceptions import BotoCoreError, ClientError
 
