@@ -21,6 +21,8 @@ from types import TracebackType
 BODY_LOGGERS = ("botocore.parsers",)
 PLACEHOLDER = "<redacted by lambda_cache_di: {size} characters>"
 
+# The same object botocore logs to; held here so a fetch costs one cached `isEnabledFor`.
+_BODY_LOGGER = logging.getLogger(BODY_LOGGERS[0])
 _scope = threading.local()
 _install_lock = threading.Lock()
 _installed: list[logging.Filter] = []
@@ -62,7 +64,7 @@ class _Fetching:
         self._active = False
 
     def __enter__(self) -> None:
-        if logging.getLogger(BODY_LOGGERS[0]).isEnabledFor(logging.DEBUG):
+        if _BODY_LOGGER.isEnabledFor(logging.DEBUG):
             if not _installed:
                 install()
             _scope.depth = getattr(_scope, "depth", 0) + 1
