@@ -19,11 +19,16 @@ from typing import Any
 from .errors import ConfigurationError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
+from .fetchers.clients import in_snapstart_init
 from .providers.base import CachedProvider, cached_providers
+from .providers.s3 import S3File
 from .providers.secrets import Secret
 from .providers.ssm import SSMParameter
 
 logger = logging.getLogger(__name__)
+
+# What a SnapStart init may prefetch: files, and single parameters read undecrypted.
+SNAPSHOT_SAFE = (SSMParameter, S3File)
 
 Named = tuple[str, CachedProvider[Any]]
 # A batch fetch: keys in; the values by key, and an error for each key that failed.
@@ -40,6 +45,9 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise ConfigurationError(f"max_workers must be a positive int, not {max_workers!r}")
     named = [(n, p) for n, p in cached_providers(container) if p.last_overriding is None]
+    if in_snapstart_init():
+        # Nothing that may hold a secret goes into the snapshot: see snapstart.py.
+        named = [(n, p) for n, p in named if isinstance(p, SNAPSHOT_SAFE)]
     failures: dict[str, BaseException] = {}
     if not named:
         return failures
@@ -137,6 +145,8 @@ def _batch(
         if key in errors:
             failures[name] = errors[key]
             continue
+        if key not in values:  # a SecureString left encrypted during a SnapStart init
+            continue
         try:
             provider._entry.put(_transformed(provider, values[key]), fetched_at=began)
         except Exception as exc:
@@ -145,7 +155,8 @@ def _batch(
 
 
 def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    values, missing = ssm_fetcher.get_parameters_found(client, names)
+    decrypt = not in_snapstart_init()
+    values, missing = ssm_fetcher.get_parameters_found(client, names, decrypt=decrypt)
     return values, {name: NotFoundError((name.full,)) for name in missing}
 
 

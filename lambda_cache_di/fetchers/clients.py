@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import FetchError
@@ -21,7 +22,13 @@ MAX_ATTEMPTS = 2
 
 _SERVICE_IDS = {"secretsmanager": "secrets_manager"}
 
+INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAPSTART_INITIALIZATION = "snap-start"
+
 _default_clients: dict[tuple[str, str | None, str | None], Any] = {}
+# Set once the runtime restored this process from a SnapStart snapshot. The
+# environment cannot tell: it is restored with the memory, still saying "snap-start".
+_restored: list[bool] = []
 _default_session: list[Any] = []
 # botocore sessions are not thread-safe: create clients one at a time.
 _client_lock = threading.Lock()
@@ -120,3 +127,34 @@ def reset_default_clients() -> None:
     with _default_lock:
         _default_clients.clear()
         _default_session.clear()
+
+
+def in_snapstart_init() -> bool:
+    """Whether this process is in a SnapStart init: its memory will be written to a snapshot."""
+    snapstart = os.environ.get(INITIALIZATION_TYPE_VARIABLE) == SNAPSTART_INITIALIZATION
+    return snapstart and not _restored
+
+
+def mark_restored() -> None:
+    """Note that the process runs from a restored snapshot (called by the after-restore hook)."""
+    if not _restored:
+        _restored.append(True)
+
+
+def drop_connections(clients: Iterable[Any] = ()) -> int:
+    """Close the pooled connections of `clients` and of every default client; return how many.
+
+    botocore's `close()` empties the client's urllib3 pools and the client opens
+    new connections on its next request, so a client stays usable. Objects
+    without `close` (fakes) are skipped.
+    """
+    with _default_lock:
+        every = {id(client): client for client in _default_clients.values()}
+    every.update((id(client), client) for client in clients)
+    closed = 0
+    for client in every.values():
+        close = getattr(client, "close", None)
+        if callable(close) and getattr(client, "meta", None) is not None:
+            close()
+            closed += 1
+    return closed

@@ -54,24 +54,36 @@ def get_parameters(
 
 
 def get_parameters_found(
-    client: Any, names: Sequence[ParameterName]
+    client: Any, names: Sequence[ParameterName], *, decrypt: bool = True
 ) -> tuple[dict[ParameterName, ParameterValue], list[ParameterName]]:
-    """The parameters that exist, and the names that do not (for prefetch, which keeps both)."""
+    """The parameters that exist, and the names that do not (for prefetch, which keeps both).
+
+    With `decrypt=False` (a SnapStart init) nothing is decrypted, and SecureString
+    parameters are left out of both: neither a value nor missing.
+    """
     values: dict[ParameterName, ParameterValue] = {}
     missing: list[ParameterName] = []
     for group in group_names(names):
         resource = ", ".join(name.full for name in group)
         with translated("GetParameters", resource):
             response = client.get_parameters(
-                Names=[name.full for name in group], WithDecryption=True
+                Names=[name.full for name in group], WithDecryption=decrypt
             )
         if "Parameters" not in response:
             raise incomplete("GetParameters", resource, "Parameters")
-        _check_names(response["Parameters"], "GetParameters", resource)
-        found = _match_results(client, group, response["Parameters"])
+        parameters = response["Parameters"]
+        _check_names(parameters, "GetParameters", resource)
+        secure = set() if decrypt else _secure_names(parameters)
+        if secure:
+            parameters = [p for p in parameters if p["Name"].partition(":")[0] not in secure]
+        found = _match_results(client, group, parameters)
         values.update(found)
-        missing.extend(name for name in group if name not in found)
+        missing.extend(name for name in group if name not in found and name.name not in secure)
     return values, missing
+
+
+def _secure_names(parameters: list[dict[str, Any]]) -> set[str]:
+    return {p["Name"].partition(":")[0] for p in parameters if p.get("Type") == "SecureString"}
 
 
 def group_names(names: Sequence[ParameterName]) -> Iterator[list[ParameterName]]:

@@ -52,6 +52,9 @@ S3_NOTE = (
 
 
 ANY = "*"
+# A CloudFormation reference such as ${AWS::Region}, for a policy pasted into a template.
+_REFERENCE = re.compile(r"\$\{[A-Za-z0-9:._]+\}", re.ASCII)
+PARTITION_REFERENCE = "${AWS::Partition}"
 # ASCII only: botocore's partition patterns use `\w` and `\d`, which match other scripts too.
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+", re.ASCII)
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
@@ -60,12 +63,15 @@ _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 def partition_of(region: str) -> str:
     """The ARN partition of a region (`aws`, `aws-cn`, `aws-iso`...), from botocore's own data.
 
-    `*` (any region) is taken to be in `aws`; a region that no partition of
+    `*` (any region) is taken to be in `aws`; a CloudFormation reference
+    (`${AWS::Region}`) gets `${AWS::Partition}`; a region that no partition of
     botocore's data lists or matches raises ConfigurationError naming `region`.
     """
     check_region(region)
     if region == ANY:
         return "aws"
+    if _REFERENCE.fullmatch(region):
+        return PARTITION_REFERENCE
     partition = region_partition(region)
     if partition is None:
         raise ConfigurationError(f"region {region!r} is in none of botocore's AWS partitions")
@@ -73,9 +79,9 @@ def partition_of(region: str) -> str:
 
 
 def check_region(region: object) -> str:
-    """`*`, or a region name such as `eu-west-1`: lowercase ASCII, no wildcard or colon."""
-    if region == ANY:
-        return ANY
+    """`*`, a region name such as `eu-west-1` (lowercase ASCII), or `${AWS::Region}`."""
+    if region == ANY or (isinstance(region, str) and _REFERENCE.fullmatch(region)):
+        return region
     if not isinstance(region, str) or not _REGION.fullmatch(region):
         raise ConfigurationError(
             f"region {region!r} is not an AWS region name such as 'eu-west-1' (or '*' for any)"
@@ -84,9 +90,9 @@ def check_region(region: object) -> str:
 
 
 def check_account(account: object) -> str:
-    """`*`, or an account id of twelve ASCII digits."""
-    if account == ANY:
-        return ANY
+    """`*`, an account id of twelve ASCII digits, or `${AWS::AccountId}`."""
+    if account == ANY or (isinstance(account, str) and _REFERENCE.fullmatch(account)):
+        return account
     if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
         raise ConfigurationError(
             f"account {account!r} is not an AWS account id of 12 digits (or '*' for any)"

@@ -96,6 +96,9 @@ class FaultProxy:
         # Body bytes a TRUNCATE answer sends; None sends half of the body.
         self.keep_bytes: int | None = None
         self._queued: deque[Fault] = deque()
+        # Connections are numbered as accepted; those up to `_silent_upto` get no answer.
+        self.connections = 0
+        self._silent_upto = 0
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -148,6 +151,20 @@ class FaultProxy:
     def next_fault(self) -> Fault:
         with self._lock:
             return self._queued.popleft() if self._queued else self.mode
+
+    def new_connection(self) -> int:
+        with self._lock:
+            self.connections += 1
+            return self.connections
+
+    def silence_open_connections(self) -> None:
+        """Leave every request on a connection opened so far unanswered, as after a restore."""
+        with self._lock:
+            self._silent_upto = self.connections
+
+    def is_silent(self, connection: int) -> bool:
+        with self._lock:
+            return connection <= self._silent_upto
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
@@ -205,12 +222,17 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         # and the client's delayed ACK hold every answer back by about 40 ms.
         disable_nagle_algorithm = True
 
+        def setup(self) -> None:
+            super().setup()
+            self.connection_number = proxy.new_connection()
+
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             target = self.headers.get("X-Amz-Target")
             operation = target or f"{self.command} {self.path.split('?', 1)[0]}"
-            fault = proxy.next_fault()
+            silent = proxy.is_silent(self.connection_number)
+            fault = Fault.DELAY if silent else proxy.next_fault()
             if fault is Fault.RESET:
                 proxy.record(Exchange(operation, fault, None, 0))
                 self._reset()

@@ -234,6 +234,19 @@ class TestContainer:
             "BatchReadSecrets": (["secretsmanager:BatchGetSecretValue"], ["*"]),
         }
 
+    def test_cloudformation_references(self):
+        """`${AWS::Region}` and `${AWS::AccountId}` pass; the partition is `${AWS::Partition}`."""
+
+        class App(containers.DeclarativeContainer):
+            one = SSMParameter("/p/one")
+
+        assert statements(App, region="${AWS::Region}", account="${AWS::AccountId}") == {
+            "ReadSSMParameters": (
+                ["ssm:GetParameter", "ssm:GetParameters"],
+                ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/p/one"],
+            )
+        }
+
     @pytest.mark.parametrize(
         "region", ["x:*", "", "EU-WEST-1", "eu-*", "eu-west-?", "eu-west-\u0661", "xx-nowhere-1"]
     )
