@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dependency_injector import providers
 
@@ -23,14 +23,25 @@ T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-_CONSTANT = -1
 
+class _Built(Generic[T]):
+    """An object and the values it was built from, read together in one attribute load.
 
-class _File(NamedTuple):
-    """A path argument with the identity of the file behind it, so a new download tells."""
+    Its repr shows neither: error reporters record the locals of every frame.
+    """
 
-    path: str
-    stamp: tuple[int, ...] | None
+    __slots__ = ("first", "obj", "stamps", "values")
+
+    def __init__(
+        self, obj: T, values: tuple[Any, ...], stamps: tuple[tuple[int, ...] | None, ...] | None
+    ) -> None:
+        self.obj = obj
+        self.values = values
+        self.stamps = stamps
+        self.first: Any = values[0] if values else None
+
+    def __repr__(self) -> str:
+        return "<Derived object and the values it was built from>"
 
 
 class Derived(providers.Provider[T], Generic[T]):
@@ -53,8 +64,10 @@ class Derived(providers.Provider[T], Generic[T]):
         "_builder",
         "_close",
         "_factory",
+        "_first",
         "_kwargs",
         "_lock",
+        "_provide",
         "_sources",
         "_state",
     )
@@ -78,62 +91,84 @@ class Derived(providers.Provider[T], Generic[T]):
         # Each distinct provider among the arguments, resolved once per call.
         distinct = {id(value): value for value in (*args, *kwargs.values()) if _is_provider(value)}
         self._sources: tuple[Any, ...] = tuple(distinct.values())
+        self._first: Any = self._sources[0] if len(self._sources) == 1 else None
         self._lock = threading.Lock()
         self._builder: int | None = None
-        # (object, marks of the values it was built from), read in one attribute load.
-        self._state: tuple[T, tuple[Any, ...]] | None = None
+        self._state: _Built[T] | None = None
+        # dependency-injector calls `self._provide(args, kwargs)`: one argument, one fast path.
+        self._provide = self._provide_one if self._first is not None else self._provide_any
         super().__init__()
 
     # -- providing ----------------------------------------------------------
 
-    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    def _provide_one(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """The path of a Derived with one provider argument: identity, then the file if a path."""
         if args or kwargs:
-            raise TypeError("Derived takes its arguments when it is defined; call it with none")
-        marks = tuple([_mark(source()) for source in self._sources])
+            raise _call_arguments()
+        value = self._first()
         state = self._state
-        if state is not None:
-            outcome = _compare(state[1], marks)
-            if outcome == _SAME:
-                return state[0]
-            if outcome == _EQUAL:
-                return self._adopt(state, marks)
-        # The slow path resolves again under its lock: drop the values from this frame.
-        del marks, state
+        if (
+            state is not None
+            and value is state.first
+            and (state.stamps is None or _stamp(value) == state.stamps[0])
+        ):
+            return state.obj
+        # The other paths resolve again: no value may stay in this frame's locals.
+        del value
+        if state is None:
+            return self._rebuild()
+        del state
+        return self._provide_any(args, kwargs)
+
+    def _provide_any(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        if args or kwargs:
+            raise _call_arguments()
+        state = self._state
+        if state is None:
+            return self._rebuild()
+        values = tuple([source() for source in self._sources])
+        outcome = _compare(state, values)
+        if outcome == _SAME:
+            return state.obj
+        if outcome == _EQUAL:
+            return self._adopt(state, values)
+        del values, state
         return self._rebuild()
 
-    def _adopt(self, state: tuple[T, tuple[Any, ...]], marks: tuple[Any, ...]) -> T:
+    def _adopt(self, state: _Built[T], values: tuple[Any, ...]) -> T:
         """Keep the object for equal new values, so later calls compare by identity."""
         with self._lock:
             if self._state is state:
-                self._state = (state[0], marks)
-        return state[0]
+                self._state = _Built(state.obj, values, state.stamps)
+        return state.obj
 
     def _rebuild(self) -> T:
         if self._builder == threading.get_ident():
             raise RuntimeError(f"the factory of {self!r} calls that same Derived")
         with self._lock:
-            values = [source() for source in self._sources]
-            marks = tuple([_mark(value) for value in values])
+            values = tuple([source() for source in self._sources])
+            # Files are read before the factory reads them: a later change rebuilds again.
+            stamps = _stamps(values)
             old = self._state
-            if old is not None and _compare(old[1], marks) != _CHANGED:
+            if old is not None and _compare(old, values) != _CHANGED:
                 # Another thread built for these values while this one waited.
-                self._state = (old[0], marks)
-                return old[0]
+                self._state = _Built(old.obj, values, old.stamps)
+                return old.obj
             self._builder = threading.get_ident()
             try:
                 built = self._build(values)
             except BaseException:
                 # Error reporters record frame locals: keep argument values out of them.
-                del values, marks, old
+                del values, old
                 raise
             finally:
                 self._builder = None
-            self._state = (built, marks)
+            self._state = _Built(built, values, stamps)
         if old is not None:
-            self._close_quietly(old[0])
+            self._close_quietly(old.obj)
         return built
 
-    def _build(self, values: list[Any]) -> T:
+    def _build(self, values: tuple[Any, ...]) -> T:
         by_id = {id(source): value for source, value in zip(self._sources, values, strict=True)}
         try:
             return self._factory(
@@ -160,7 +195,7 @@ class Derived(providers.Provider[T], Generic[T]):
         with self._lock:
             old, self._state = self._state, None
         if old is not None:
-            self._close_quietly(old[0])
+            self._close_quietly(old.obj)
 
     @property
     def built(self) -> bool:
@@ -241,33 +276,40 @@ def _is_provider(value: object) -> bool:
     return bool(providers.is_provider(value))
 
 
-def _mark(value: Any) -> Any:
-    """What a value is compared by: itself, or for a path the file it names now."""
-    if isinstance(value, PurePath):
-        try:
-            info = os.stat(value)
-        except OSError:
-            return _File(str(value), None)
-        return _File(
-            str(value),
-            (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns),
-        )
-    return value
+def _call_arguments() -> TypeError:
+    return TypeError("Derived takes its arguments when it is defined; call it with none")
+
+
+def _stamp(path: PurePath) -> tuple[int, ...]:
+    """The identity of the file at `path` now; () when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _stamps(values: tuple[Any, ...]) -> tuple[tuple[int, ...] | None, ...] | None:
+    """The stamp of each path among `values` (None for the others); None when there is no path."""
+    if not any(isinstance(value, PurePath) for value in values):
+        return None
+    return tuple(_stamp(value) if isinstance(value, PurePath) else None for value in values)
 
 
 _CHANGED, _SAME, _EQUAL = 0, 1, 2
 
 
-def _compare(old: tuple[Any, ...], new: tuple[Any, ...]) -> int:
-    """_SAME when every value is identical (files: unchanged), _EQUAL when all are equal."""
+def _compare(state: _Built[Any], values: tuple[Any, ...]) -> int:
+    """_SAME when every value is the one kept (and files unchanged), _EQUAL when all are equal."""
     outcome = _SAME
-    for before, after in zip(old, new, strict=True):
-        if before is after:
-            continue
-        if type(before) is not type(after) or not _equal(before, after):
-            return _CHANGED
-        if type(after) is not _File:
+    stamps = state.stamps
+    for index, (before, after) in enumerate(zip(state.values, values, strict=True)):
+        if before is not after:
+            if type(before) is not type(after) or not _equal(before, after):
+                return _CHANGED
             outcome = _EQUAL
+        if stamps is not None and stamps[index] is not None and _stamp(after) != stamps[index]:
+            return _CHANGED
     return outcome
 
 

@@ -315,7 +315,7 @@ class TestFailures:
                 for value in frame.f_locals.values():
                     assert "SECRET-93c1" not in repr(value)
             traceback = traceback.tb_next
-        assert frames == 3  # _provide, _rebuild, _build
+        assert frames == 3  # _provide_one, _rebuild, _build
 
     def test_close_error_is_logged_by_type_and_new_object_returned(self, recorder, caplog):
         """A raising close() still returns the new object and logs the error type, no value."""
@@ -483,5 +483,5 @@ def test_json_secret_refreshed_unchanged_is_compared_by_identity_afterwards(secr
     clock.tick(61)
     refreshed = derived()
     assert derived._state is not None
-    assert derived._state[1][0] is secret()
+    assert derived._state.values[0] is secret()
     assert refreshed is derived()
