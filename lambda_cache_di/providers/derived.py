@@ -9,39 +9,18 @@ object) when one changes: a rotated secret, a new download of an S3 file.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import PurePath
 from typing import Any, Generic, TypeVar
 
 from dependency_injector import providers
 
 from ..errors import ConfigurationError
+from .snapshot import CHANGED, EQUAL, SAME, Snapshot, compare, stamp, stamps_of
 
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
-
-
-class _Built(Generic[T]):
-    """An object and the values it was built from, read together in one attribute load.
-
-    Its repr shows neither: error reporters record the locals of every frame.
-    """
-
-    __slots__ = ("first", "obj", "stamps", "values")
-
-    def __init__(
-        self, obj: T, values: tuple[Any, ...], stamps: tuple[tuple[int, ...] | None, ...] | None
-    ) -> None:
-        self.obj = obj
-        self.values = values
-        self.stamps = stamps
-        self.first: Any = values[0] if values else None
-
-    def __repr__(self) -> str:
-        return "<Derived object and the values it was built from>"
 
 
 class Derived(providers.Provider[T], Generic[T]):
@@ -94,7 +73,7 @@ class Derived(providers.Provider[T], Generic[T]):
         self._first: Any = self._sources[0] if len(self._sources) == 1 else None
         self._lock = threading.Lock()
         self._builder: int | None = None
-        self._state: _Built[T] | None = None
+        self._state: Snapshot[T] | None = None
         # dependency-injector calls `self._provide(args, kwargs)`: one argument, one fast path.
         self._provide = self._provide_one if self._first is not None else self._provide_any
         super().__init__()
@@ -110,7 +89,7 @@ class Derived(providers.Provider[T], Generic[T]):
         if (
             state is not None
             and value is state.first
-            and (state.stamps is None or _stamp(value) == state.stamps[0])
+            and (state.stamps is None or stamp(value) == state.stamps[0])
         ):
             return state.obj
         # The other paths resolve again: no value may stay in this frame's locals.
@@ -127,19 +106,19 @@ class Derived(providers.Provider[T], Generic[T]):
         if state is None:
             return self._rebuild()
         values = tuple([source() for source in self._sources])
-        outcome = _compare(state, values)
-        if outcome == _SAME:
+        outcome = compare(state, values)
+        if outcome == SAME:
             return state.obj
-        if outcome == _EQUAL:
+        if outcome == EQUAL:
             return self._adopt(state, values)
         del values, state
         return self._rebuild()
 
-    def _adopt(self, state: _Built[T], values: tuple[Any, ...]) -> T:
+    def _adopt(self, state: Snapshot[T], values: tuple[Any, ...]) -> T:
         """Keep the object for equal new values, so later calls compare by identity."""
         with self._lock:
             if self._state is state:
-                self._state = _Built(state.obj, values, state.stamps)
+                self._state = Snapshot(state.obj, values, state.stamps)
         return state.obj
 
     def _rebuild(self) -> T:
@@ -148,11 +127,11 @@ class Derived(providers.Provider[T], Generic[T]):
         with self._lock:
             values = tuple([source() for source in self._sources])
             # Files are read before the factory reads them: a later change rebuilds again.
-            stamps = _stamps(values)
+            stamps = stamps_of(values)
             old = self._state
-            if old is not None and _compare(old, values) != _CHANGED:
+            if old is not None and compare(old, values) != CHANGED:
                 # Another thread built for these values while this one waited.
-                self._state = _Built(old.obj, values, old.stamps)
+                self._state = Snapshot(old.obj, values, old.stamps)
                 return old.obj
             self._builder = threading.get_ident()
             try:
@@ -163,7 +142,7 @@ class Derived(providers.Provider[T], Generic[T]):
                 raise
             finally:
                 self._builder = None
-            self._state = _Built(built, values, stamps)
+            self._state = Snapshot(built, values, stamps)
         if old is not None:
             self._close_quietly(old.obj)
         return built
@@ -278,44 +257,3 @@ def _is_provider(value: object) -> bool:
 
 def _call_arguments() -> TypeError:
     return TypeError("Derived takes its arguments when it is defined; call it with none")
-
-
-def _stamp(path: PurePath) -> tuple[int, ...]:
-    """The identity of the file at `path` now; () when there is none."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return ()
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def _stamps(values: tuple[Any, ...]) -> tuple[tuple[int, ...] | None, ...] | None:
-    """The stamp of each path among `values` (None for the others); None when there is no path."""
-    if not any(isinstance(value, PurePath) for value in values):
-        return None
-    return tuple(_stamp(value) if isinstance(value, PurePath) else None for value in values)
-
-
-_CHANGED, _SAME, _EQUAL = 0, 1, 2
-
-
-def _compare(state: _Built[Any], values: tuple[Any, ...]) -> int:
-    """_SAME when every value is the one kept (and files unchanged), _EQUAL when all are equal."""
-    outcome = _SAME
-    stamps = state.stamps
-    for index, (before, after) in enumerate(zip(state.values, values, strict=True)):
-        if before is not after:
-            if type(before) is not type(after) or not _equal(before, after):
-                return _CHANGED
-            outcome = _EQUAL
-        if stamps is not None and stamps[index] is not None and _stamp(after) != stamps[index]:
-            return _CHANGED
-    return outcome
-
-
-def _equal(before: Any, after: Any) -> bool:
-    """`==`, where a comparison that fails or has no truth value counts as a change."""
-    try:
-        return bool(before == after)
-    except Exception:
-        return False

@@ -71,8 +71,7 @@ class TestWithFakes:
         module = cold_start("examples.db_connection")
         fake = Connection(host="memory", port=0, user="fake", password="")
         with module.container.connection.override(fake):
-            assert module.handler({"sql": "SELECT 3"}, None) == {
-                "rows": [("fake@memory", "SELECT 3")]
-            }
+            result = module.handler({"sql": "SELECT 3"}, None)
+        assert result == {"rows": [("fake@memory", "SELECT 3")]}
         assert module.container.connection.built is False
         assert module.container.credentials.stats.misses == 0

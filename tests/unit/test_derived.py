@@ -8,6 +8,7 @@ import logging
 import os
 import pickle
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -162,6 +163,42 @@ class TestBuilding:
         assert derived() is derived()
         assert len(recorder.built) == 1
 
+    def test_several_arguments_rebuild_when_any_changes(self, recorder):
+        """With several provider arguments, a change in any one of them rebuilds once."""
+        host, password = Source("db.local"), Source("pw-1")
+        derived = Derived(
+            recorder.build,
+            providers.Callable(host.read),
+            "fixed",
+            password=providers.Callable(lambda: dict(secret=password.read())),
+            close=recorder.close,
+        )
+        first = derived()
+        assert derived() is first
+        password.value = "pw-2"
+        second = derived()
+        assert derived() is second
+        host.value = "db2.local"
+        third = derived()
+        assert [(box.args, box.kwargs) for box in recorder.built] == [
+            (("db.local", "fixed"), {"password": {"secret": "pw-1"}}),
+            (("db.local", "fixed"), {"password": {"secret": "pw-2"}}),
+            (("db2.local", "fixed"), {"password": {"secret": "pw-2"}}),
+        ]
+        assert recorder.closed == [first, second]
+        assert recorder.built[-1] is third
+
+    def test_a_provider_given_twice_is_resolved_once_per_call(self, recorder):
+        """The same provider as two arguments is called once per call and passed twice."""
+        source = Source("v")
+        argument = providers.Callable(source.read)
+        derived = Derived(recorder.build, argument, key=argument)
+        box = derived()
+        assert (box.args, box.kwargs) == (("v",), {"key": "v"})
+        reads = source.reads
+        assert derived() is box
+        assert source.reads == reads + 1
+
     def test_reset_closes_and_builds_anew(self, recorder):
         """reset() closes the object; the next call builds another."""
         derived = Derived(recorder.build, providers.Object("v"), close=recorder.close)
@@ -206,6 +243,30 @@ class TestSecretArgument:
         assert new.args == ({"password": "pw-2"},)
         assert recorder.closed == [old]
 
+    def test_singleton_keeps_the_rotated_away_value(self, recorder, secretsmanager):
+        """The contrast: a Singleton of the same secret never sees the rotation, Derived does."""
+        secretsmanager.create_secret(Name="/db", SecretString="pw-1")
+        clock = FakeClock()
+        secret = Secret("/db", client=secretsmanager, clock=clock)
+        singleton = providers.Singleton(recorder.build, secret)
+        derived = Derived(recorder.build, secret)
+        assert (singleton().args, derived().args) == (("pw-1",), ("pw-1",))
+        secretsmanager.put_secret_value(SecretId="/db", SecretString="pw-2")
+        clock.tick(60)
+        assert (singleton().args, derived().args) == (("pw-1",), ("pw-2",))
+
+    def test_after_an_equal_refresh_the_new_value_is_kept(self, secretsmanager):
+        """After an equal refresh the kept values are the new ones (no duplicate secret held)."""
+        secretsmanager.create_secret(Name="/db", SecretString=json.dumps({"password": "pw-1"}))
+        clock = FakeClock()
+        secret = Secret("/db", transform="json", client=secretsmanager, clock=clock)
+        derived = Derived(build_box, secret)
+        first = derived()
+        clock.tick(61)
+        assert derived() is first
+        assert derived._state is not None
+        assert derived._state.values[0] is secret()
+
 
 class TestThreads:
     """One build at a time: concurrent callers share it."""
@@ -226,11 +287,9 @@ class TestThreads:
         return results
 
     def slow_factory(self, recorder: Recorder) -> Any:
-        release = threading.Event()
-
         def build(*args: Any) -> Box:
-            # Hold the build until every thread has had time to pile up behind it.
-            release.wait(0.2)
+            # Hold the build long enough for the other threads to pile up behind it.
+            time.sleep(0.2)
             return recorder.build(*args)
 
         return build
@@ -471,17 +530,3 @@ class TestDependencyInjector:
         derived = Derived(lambda: None)
         with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
             pickle.dumps(derived)
-
-
-def test_json_secret_refreshed_unchanged_is_compared_by_identity_afterwards(secretsmanager):
-    """After an equal refresh the kept values are the new ones (no duplicate secret held)."""
-    secretsmanager.create_secret(Name="/db", SecretString=json.dumps({"password": "pw-1"}))
-    clock = FakeClock()
-    secret = Secret("/db", transform="json", client=secretsmanager, clock=clock)
-    derived = Derived(build_box, secret)
-    derived()
-    clock.tick(61)
-    refreshed = derived()
-    assert derived._state is not None
-    assert derived._state.values[0] is secret()
-    assert refreshed is derived()
