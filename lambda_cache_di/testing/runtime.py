@@ -1,0 +1,151 @@
+"""Run a handler module under the real Lambda runtime interface client, against an emulator.
+
+`run_handler` starts `python -m awslambdaric module.handler` (a test
+dependency) in its own process group, polling a `RuntimeApi` emulator on
+127.0.0.1, and kills the whole group on exit. `secret_copies_in_memory`
+counts a marker in a live process's memory. Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import FAKE_AWS_ENVIRONMENT
+from .memory import secret_copies_in_memory
+from .runtime_api import Invocation, InvocationFailed, RuntimeApi
+
+__all__ = [
+    "Invocation",
+    "InvocationFailed",
+    "LambdaRuntime",
+    "RuntimeApi",
+    "run_handler",
+    "runtime_environment",
+    "secret_copies_in_memory",
+]
+
+
+class LambdaRuntime:
+    """A handler module running under `awslambdaric`, and the emulator it polls."""
+
+    def __init__(self, api: RuntimeApi, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.api = api
+        self.process = process
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        """The awslambdaric process: the one worker, unless `max_concurrency` was given."""
+        return self.process.pid
+
+    def invoke(self, event: Any, timeout: float = 30.0) -> Any:
+        """Invoke the handler with `event` and return its JSON response, decoded."""
+        return self.api.invoke(event, timeout)
+
+    def output(self) -> str:
+        """What the runtime and the handler wrote to stdout and stderr so far."""
+        return self.log.read_text(errors="replace")
+
+    def wait_for_exit(self, timeout: float = 30.0) -> int:
+        """Wait for the runtime to exit on its own (after an init error); its exit code."""
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        """Kill the runtime's process group (every worker) and wait for the runtime."""
+        for signal_number in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, signal_number)
+            except ProcessLookupError:
+                break  # the whole group is gone
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+
+
+def runtime_environment(
+    api_address: str,
+    *,
+    cwd: Path,
+    tmpdir: Path,
+    endpoint_url: str | None,
+    max_concurrency: int | None,
+    snap_start: bool,
+    environment: Mapping[str, str],
+) -> dict[str, str]:
+    """A clean environment for the runtime: only what Lambda would set, and fake credentials."""
+    python_path = [str(cwd), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    variables = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "TMPDIR": str(tmpdir),
+        "LAMBDA_TASK_ROOT": str(cwd),
+        "AWS_LAMBDA_RUNTIME_API": api_address,
+        "AWS_LAMBDA_FUNCTION_NAME": "test-function",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        **FAKE_AWS_ENVIRONMENT,
+    }
+    if endpoint_url is not None:
+        variables["AWS_ENDPOINT_URL"] = endpoint_url
+    if max_concurrency is not None:
+        variables["AWS_LAMBDA_MAX_CONCURRENCY"] = str(max_concurrency)
+    if snap_start:
+        variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"
+    return {**variables, **environment}
+
+
+@contextlib.contextmanager
+def run_handler(
+    handler: str,
+    *,
+    cwd: str | os.PathLike[str],
+    tmpdir: str | os.PathLike[str],
+    endpoint_url: str | None = None,
+    max_concurrency: int | None = None,
+    snap_start: bool = False,
+    environment: Mapping[str, str] | None = None,
+    on_restore: Callable[[], None] | None = None,
+) -> Iterator[LambdaRuntime]:
+    """Run `python -m awslambdaric handler` (`module.function`) in `cwd`; kill it on exit.
+
+    With `max_concurrency`, awslambdaric forks that many workers; with
+    `snap_start`, it runs the SnapStart hooks around `restore/next`.
+    `environment` adds or replaces variables of the runtime's environment.
+    """
+    api = RuntimeApi(on_restore=on_restore)
+    api.start()
+    try:
+        variables = runtime_environment(
+            api.address,
+            cwd=Path(cwd),
+            tmpdir=Path(tmpdir),
+            endpoint_url=endpoint_url,
+            max_concurrency=max_concurrency,
+            snap_start=snap_start,
+            environment=environment or {},
+        )
+        log = Path(tempfile.mkstemp(prefix="awslambdaric-", suffix=".log", dir=tmpdir)[1])
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "awslambdaric", handler],
+                cwd=cwd,
+                env=variables,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: one kill reaches every worker
+            )
+        runtime = LambdaRuntime(api, process, log)
+        try:
+            yield runtime
+        finally:
+            runtime.stop()
+    finally:
+        api.stop()
