@@ -36,18 +36,28 @@ __all__ = [
 class LambdaRuntime:
     """A handler module running under `awslambdaric`, and the emulator it polls."""
 
-    def __init__(self, api: RuntimeApi, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(
+        self, api: RuntimeApi, process: subprocess.Popen[bytes], log: Path, workers: int
+    ) -> None:
         self.api = api
         self.process = process
         self.log = log
+        self.workers = workers
 
     @property
     def pid(self) -> int:
         """The awslambdaric process: the one worker, unless `max_concurrency` was given."""
         return self.process.pid
 
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
+        """Wait until every worker has finished its init and polls for an event.
+
+        Raises `InvocationFailed` if the init failed.
+        """
+        self.api.wait_for_polls(self.workers, timeout)
+
     def invoke(self, event: Any, timeout: float = 30.0) -> Any:
-        """Invoke the handler with `event` and return its JSON response, decoded."""
+        """Invoke the handler with `event`; its JSON response, decoded, or `InvocationFailed`."""
         return self.api.invoke(event, timeout)
 
     def output(self) -> str:
@@ -142,7 +152,7 @@ def run_handler(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: one kill reaches every worker
             )
-        runtime = LambdaRuntime(api, process, log)
+        runtime = LambdaRuntime(api, process, log, max_concurrency or 1)
         try:
             yield runtime
         finally:

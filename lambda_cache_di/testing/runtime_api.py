@@ -36,10 +36,18 @@ class Invocation:
 
 
 class InvocationFailed(Exception):
-    """Raised by `invoke` when the handler's invocation ended in an error."""
+    """Raised when the handler's invocation ended in an error, or the runtime's init did.
+
+    `invocation.outcome` is `"error"` or `"init-error"`; `invocation.json()` is
+    the error document the runtime posted (`errorType`, `errorMessage`, ...).
+    """
 
     def __init__(self, invocation: Invocation) -> None:
-        super().__init__(f"invocation {invocation.request_id} failed: {invocation.error_type}")
+        try:
+            error_type = invocation.json().get("errorType")
+        except (ValueError, AttributeError):
+            error_type = invocation.error_type
+        super().__init__(f"{invocation.outcome} {invocation.request_id}: {error_type}")
         self.invocation = invocation
 
 
@@ -94,8 +102,17 @@ class RuntimeApi:
         return request_id
 
     def result(self, request_id: str, timeout: float = 30.0) -> Invocation:
-        """Wait for what the runtime posted for `request_id`; TimeoutError after `timeout` s."""
-        self._wait(lambda: request_id in self._results, timeout, f"no result for {request_id}")
+        """Wait for what the runtime posted for `request_id`; TimeoutError after `timeout` s.
+
+        Raises `InvocationFailed` at once if the runtime reported an init error.
+        """
+        self._wait(
+            lambda: request_id in self._results or bool(self.init_errors),
+            timeout,
+            f"no result for {request_id}",
+        )
+        if request_id not in self._results:
+            raise InvocationFailed(self.init_errors[0])
         return self._results[request_id]
 
     def invoke(self, event: Any, timeout: float = 30.0) -> Any:
@@ -106,8 +123,17 @@ class RuntimeApi:
         return invocation.json()
 
     def wait_for_polls(self, count: int, timeout: float = 30.0) -> None:
-        """Wait until `count` polls of `invocation/next` are waiting: so many workers are idle."""
-        self._wait(lambda: self._polling >= count, timeout, f"fewer than {count} polls")
+        """Wait until `count` polls of `invocation/next` wait: so many workers are idle.
+
+        Raises `InvocationFailed` at once if the runtime reported an init error.
+        """
+        self._wait(
+            lambda: self._polling >= count or bool(self.init_errors),
+            timeout,
+            f"fewer than {count} polls",
+        )
+        if self._polling < count:
+            raise InvocationFailed(self.init_errors[0])
 
     def wait_for_init_error(self, timeout: float = 30.0) -> Invocation:
         """The first error posted to `init/error`."""
