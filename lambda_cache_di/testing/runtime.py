@@ -14,9 +14,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import FAKE_AWS_ENVIRONMENT
 from .memory import secret_copies_in_memory
@@ -27,10 +28,22 @@ __all__ = [
     "InvocationFailed",
     "LambdaRuntime",
     "RuntimeApi",
+    "RuntimeExited",
     "run_handler",
     "runtime_environment",
     "secret_copies_in_memory",
 ]
+
+
+T = TypeVar("T")
+
+
+class RuntimeExited(Exception):
+    """Raised when the runtime process exited while a test waited for it."""
+
+    def __init__(self, returncode: int, log: Path) -> None:
+        super().__init__(f"the runtime exited with code {returncode}; its output is in {log}")
+        self.returncode = returncode
 
 
 class LambdaRuntime:
@@ -52,13 +65,33 @@ class LambdaRuntime:
     def wait_until_ready(self, timeout: float = 60.0) -> None:
         """Wait until every worker has finished its init and polls for an event.
 
-        Raises `InvocationFailed` if the init failed.
+        Raises `InvocationFailed` if the init failed, `RuntimeExited` if the runtime died.
         """
-        self.api.wait_for_polls(self.workers, timeout)
+        self._while_running(lambda slice: self.api.wait_for_polls(self.workers, slice), timeout)
 
     def invoke(self, event: Any, timeout: float = 30.0) -> Any:
-        """Invoke the handler with `event`; its JSON response, decoded, or `InvocationFailed`."""
-        return self.api.invoke(event, timeout)
+        """Invoke the handler with `event`; its JSON response, decoded.
+
+        Raises `InvocationFailed` if the handler or the init failed, `RuntimeExited`
+        if the runtime died first.
+        """
+        request_id = self.api.queue(event, timeout_in_seconds=timeout)
+        invocation = self._while_running(lambda slice: self.api.result(request_id, slice), timeout)
+        if invocation.outcome != "response":
+            raise InvocationFailed(invocation)
+        return invocation.json()
+
+    def _while_running(self, wait: Callable[[float], T], timeout: float) -> T:
+        # Wait in slices so that a runtime that died (no awslambdaric, a crash) fails fast.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return wait(min(0.5, max(0.0, deadline - time.monotonic())))
+            except TimeoutError:
+                if self.process.poll() is not None:
+                    raise RuntimeExited(self.process.returncode, self.log) from None
+                if time.monotonic() >= deadline:
+                    raise
 
     def output(self) -> str:
         """What the runtime and the handler wrote to stdout and stderr so far."""

@@ -71,7 +71,10 @@ class RuntimeApi:
         self._stopped = False
         self._changed = threading.Condition()
         self._server = _Server(("127.0.0.1", 0), _handler_class(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it, once per runtime a test starts.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def address(self) -> str:

@@ -16,6 +16,9 @@ from lambda_cache_di.testing.runtime import LambdaRuntime, run_handler
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
+# A user's project, run by test_plugin_fixture.py in a pytest of its own.
+collect_ignore = ["user_project"]
+
 # Distinct markers, so a memory search finds these values and nothing else.
 TABLE = "orders-table-7c41d9e0b3"
 API_URL = "https://api.example.test"
