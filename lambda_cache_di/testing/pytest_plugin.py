@@ -18,8 +18,8 @@ Fixtures:
   handler's JSON response. The process runs in the rootdir, with fake
   credentials, its own `TMPDIR`, and `AWS_ENDPOINT_URL` as the test has it
   (set by `moto_endpoint`). Keywords: `max_concurrency=` (workers, as
-  `AWS_LAMBDA_MAX_CONCURRENCY`), `snap_start=True` (with `on_restore=`, a
-  callable run at `restore/next`), `environment=` (more variables), `cwd=`,
+  `AWS_LAMBDA_MAX_CONCURRENCY`), `snap_start=True` (with `on_restore=`, called
+  with the `LambdaRuntime` at `restore/next`), `environment=` (more variables), `cwd=`,
   `endpoint_url=`. Every runtime is killed, workers included, after the test.
 """
 
@@ -120,7 +120,7 @@ def lambda_runtime(
             *,
             max_concurrency: int | None = None,
             snap_start: bool = False,
-            on_restore: Callable[[], None] | None = None,
+            on_restore: Callable[[LambdaRuntime], None] | None = None,
             environment: Mapping[str, str] | None = None,
             cwd: str | os.PathLike[str] | None = None,
             endpoint_url: str | None = None,

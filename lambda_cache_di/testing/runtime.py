@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -154,15 +155,24 @@ def run_handler(
     max_concurrency: int | None = None,
     snap_start: bool = False,
     environment: Mapping[str, str] | None = None,
-    on_restore: Callable[[], None] | None = None,
+    on_restore: Callable[[LambdaRuntime], None] | None = None,
 ) -> Iterator[LambdaRuntime]:
     """Run `python -m awslambdaric handler` (`module.function`) in `cwd`; kill it on exit.
 
     With `max_concurrency`, awslambdaric forks that many workers; with
-    `snap_start`, it runs the SnapStart hooks around `restore/next`.
-    `environment` adds or replaces variables of the runtime's environment.
+    `snap_start`, it runs the SnapStart hooks around `restore/next`, where
+    `on_restore(runtime)` is called before the answer. `environment` adds or
+    replaces variables of the runtime's environment; `tmpdir` is its TMPDIR.
     """
-    api = RuntimeApi(on_restore=on_restore)
+    started: list[LambdaRuntime] = []
+    ready = threading.Event()
+
+    def restore() -> None:
+        ready.wait()  # the runtime object exists before its process can reach restore/next
+        if on_restore is not None:
+            on_restore(started[0])
+
+    api = RuntimeApi(on_restore=restore)
     api.start()
     try:
         variables = runtime_environment(
@@ -174,21 +184,34 @@ def run_handler(
             snap_start=snap_start,
             environment=environment or {},
         )
-        log = Path(tempfile.mkstemp(prefix="awslambdaric-", suffix=".log", dir=tmpdir)[1])
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "awslambdaric", handler],
-                cwd=cwd,
-                env=variables,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: one kill reaches every worker
-            )
-        runtime = LambdaRuntime(api, process, log, max_concurrency or 1)
+        started.append(_start(api, handler, cwd, tmpdir, variables, max_concurrency or 1))
+        ready.set()
         try:
-            yield runtime
+            yield started[0]
         finally:
-            runtime.stop()
+            started[0].stop()
     finally:
         api.stop()
+
+
+def _start(
+    api: RuntimeApi,
+    handler: str,
+    cwd: str | os.PathLike[str],
+    tmpdir: str | os.PathLike[str],
+    variables: dict[str, str],
+    workers: int,
+) -> LambdaRuntime:
+    with tempfile.NamedTemporaryFile(
+        prefix="awslambdaric-", suffix=".log", dir=tmpdir, delete=False
+    ) as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "awslambdaric", handler],
+            cwd=cwd,
+            env=variables,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: one kill reaches every worker
+        )
+    return LambdaRuntime(api, process, Path(log.name), workers)

@@ -23,16 +23,13 @@ assert SECRET_MARKER.decode() in DB_CONN
 def at_snapshot(start_runtime: StartRuntime) -> tuple[LambdaRuntime, dict[str, int]]:
     """The runtime after its restore, and the marker counts in its memory at /restore/next."""
     counts: dict[str, int] = {}
-    runtimes: list[LambdaRuntime] = []
 
-    def search_memory() -> None:
+    def search_memory(runtime: LambdaRuntime) -> None:
         # Called before /restore/next is answered: the before-snapshot hooks have run.
-        pid = runtimes[0].pid
-        counts["secret"] = secret_copies_in_memory(pid, SECRET_MARKER)
-        counts["table"] = secret_copies_in_memory(pid, TABLE_MARKER)
+        counts["secret"] = secret_copies_in_memory(runtime.pid, SECRET_MARKER)
+        counts["table"] = secret_copies_in_memory(runtime.pid, TABLE_MARKER)
 
     runtime = start_runtime("examples.snapstart.handler", snap_start=True, on_restore=search_memory)
-    runtimes.append(runtime)
     runtime.api.wait_for_restore()
     return runtime, counts
 
