@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,7 +69,7 @@ class LambdaRuntime:
 
         Raises `InvocationFailed` if the init failed, `RuntimeExited` if the runtime died.
         """
-        self._while_running(lambda slice: self.api.wait_for_polls(self.workers, slice), timeout)
+        self._while_running(partial(self.api.wait_for_polls, self.workers), timeout)
 
     def invoke(self, event: Any, timeout: float = 30.0) -> Any:
         """Invoke the handler with `event`; its JSON response, decoded.
@@ -77,7 +78,7 @@ class LambdaRuntime:
         if the runtime died first.
         """
         request_id = self.api.queue(event, timeout_in_seconds=timeout)
-        invocation = self._while_running(lambda slice: self.api.result(request_id, slice), timeout)
+        invocation = self._while_running(partial(self.api.result, request_id), timeout)
         if invocation.outcome != "response":
             raise InvocationFailed(invocation)
         return invocation.json()
@@ -123,7 +124,13 @@ def runtime_environment(
     snap_start: bool,
     environment: Mapping[str, str],
 ) -> dict[str, str]:
-    """A clean environment for the runtime: only what Lambda would set, and fake credentials."""
+    """A clean environment for the runtime: only what Lambda would set, and fake credentials.
+
+    The developer's AWS config and credentials files are out of reach, so no
+    profile, region or endpoint of theirs applies.
+    """
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
     python_path = [str(cwd), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     variables = {
         "PATH": os.environ.get("PATH", os.defpath),
@@ -134,6 +141,8 @@ def runtime_environment(
         "AWS_LAMBDA_FUNCTION_NAME": "test-function",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         **FAKE_AWS_ENVIRONMENT,
     }
     if endpoint_url is not None:

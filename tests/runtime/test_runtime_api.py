@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from lambda_cache_di.testing.runtime import RuntimeApi, run_handler
+from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+from lambda_cache_di.testing.runtime import (
+    RuntimeApi,
+    RuntimeExited,
+    run_handler,
+    runtime_environment,
+)
 
 from .conftest import REPOSITORY
 
@@ -81,3 +87,55 @@ def test_two_workers_serve_at_once_and_stop_leaves_no_process(tmp_path):
         assert all(os.getpgid(worker) == runtime.pid for worker in workers)
         assert [alive(pid) for pid in (runtime.pid, *workers)] == [True, True, True]
     assert [alive(pid) for pid in (runtime.pid, *workers)] == [False, False, False]
+
+
+def test_a_runtime_that_dies_fails_the_invocation_at_once(tmp_path):
+    """A process that exits without posting an init error raises RuntimeExited, not a timeout."""
+    with run_handler("tests.runtime.crash_handler.handler", cwd=REPOSITORY, tmpdir=tmp_path) as rt:
+        with pytest.raises(RuntimeExited, match="exited with code 3") as exited:
+            rt.invoke({}, timeout=60)
+        assert exited.value.returncode == 3
+
+
+class TestEnvironment:
+    def test_holds_only_what_lambda_sets_and_fake_credentials(self, monkeypatch, tmp_path):
+        """The developer's profile and variables stay out; the Lambda variables are set."""
+        monkeypatch.setenv("AWS_PROFILE", "production")
+        monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+        variables = runtime_environment(
+            "127.0.0.1:9001",
+            cwd=tmp_path / "app",
+            tmpdir=tmp_path,
+            endpoint_url="http://127.0.0.1:5000",
+            max_concurrency=8,
+            snap_start=True,
+            environment={"AWS_LAMBDA_FUNCTION_NAME": "orders"},
+        )
+        assert {name: value for name, value in variables.items() if name != "PATH"} == {
+            "PYTHONPATH": f"{tmp_path / 'app'}{os.pathsep}/elsewhere",
+            "TMPDIR": str(tmp_path),
+            "LAMBDA_TASK_ROOT": str(tmp_path / "app"),
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_LAMBDA_FUNCTION_NAME": "orders",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            **FAKE_AWS_ENVIRONMENT,
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+            "AWS_LAMBDA_MAX_CONCURRENCY": "8",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+        }
+
+    def test_no_worker_is_refused(self, tmp_path):
+        """max_concurrency=0 would start no worker: ValueError naming the argument."""
+        with pytest.raises(ValueError, match="max_concurrency must be at least 1, not 0"):
+            runtime_environment(
+                "127.0.0.1:9001",
+                cwd=tmp_path,
+                tmpdir=tmp_path,
+                endpoint_url=None,
+                max_concurrency=0,
+                snap_start=False,
+                environment={},
+            )
