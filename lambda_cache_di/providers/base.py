@@ -254,7 +254,10 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             max_age = _source(given_age)
         else:
             max_age = f"{self._entry.max_age:g}s"
-        return f"<{type(self).__name__} {self.describe()!r} max_age={max_age} {state}>"
+        described = self.describe()
+        if not described.startswith("(not resolved"):
+            described = repr(described)
+        return f"<{type(self).__name__} {described} max_age={max_age} {state}>"
 
     __str__ = __repr__
 
