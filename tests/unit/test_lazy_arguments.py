@@ -6,7 +6,6 @@ import copy
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
