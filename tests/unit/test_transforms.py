@@ -99,7 +99,7 @@ class TestCallables:
         assert SSMParameter("/app/a", transform=int, client=clients["ssm"])() == 1
 
     def test_parameter_json(self, clients: dict[str, Any]) -> None:
-        """"json" parses an SSMParameter's value."""
+        """ "json" parses an SSMParameter's value."""
         assert SSMParameter("/app/doc", transform="json", client=clients["ssm"])() == {"n": 3}
 
     def test_groups_per_value(self, clients: dict[str, Any]) -> None:
