@@ -4,7 +4,8 @@ Meant for the init phase of a cold start: SSM parameters sharing a client go
 into GetParameters calls of at most ten, secrets at AWSCURRENT into
 BatchGetSecretValue calls of at most twenty, everything else is refreshed on
 its own; all of it at once in a bounded thread pool. Each provider's cache is
-filled as if it had fetched for itself. Nothing raises: failures are returned
+filled as if it had fetched for itself, through its own transform. Values still
+fresh are left alone, so prefetch may run again and again. Nothing raises: failures are returned
 and logged (names and error types only), and those providers fetch on first use.
 Only a bad `max_workers` raises (ConfigurationError).
 """
@@ -53,17 +54,20 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
             continue
         if not provider.fresh:
             named.append((name, provider))
-    if not named:
-        return failures
+    if named:
+        _fetch_all(named, max_workers, failures)
+    for name, error in failures.items():
+        logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
+    return failures
+
+
+def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseException]) -> None:
     tasks: list[Future[dict[str, BaseException]]] = []
     with ThreadPoolExecutor(max_workers, thread_name_prefix="prefetch") as pool:
         for members in _by_service(named).values():
             tasks += _submit_service(pool, members, failures)
         for task in tasks:
             failures.update(task.result())
-    for name, error in failures.items():
-        logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
-    return failures
 
 
 def _by_service(named: list[Named]) -> dict[str, list[Named]]:

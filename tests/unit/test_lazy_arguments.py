@@ -187,8 +187,8 @@ class TestErrors:
         container.secret.resolve()
         assert container.secret.secret_id.id == "/app/db"
 
-    def test_prefetch_returns_it(self, aws: None) -> None:
-        """prefetch returns the ConfigurationError among its failures, and fetches the rest."""
+    def test_prefetch_returns_it(self, aws: None, caplog: pytest.LogCaptureFixture) -> None:
+        """prefetch returns and logs the ConfigurationError, and fetches the rest."""
         container = Configured()
         container.config.from_dict({**SETTINGS, "secret": ""})
         container.model.override(Path("/nothing"))
@@ -197,6 +197,7 @@ class TestErrors:
         assert list(failures) == ["secret"]
         assert isinstance(failures["secret"], ConfigurationError)
         assert container.table.fresh and container.group.fresh and container.secrets.fresh
+        assert caplog.messages == ["prefetch: secret failed with ConfigurationError"]
 
     def test_check_reports_it(self) -> None:
         """check reports the unresolvable provider by where its name would come from."""
