@@ -141,6 +141,14 @@ class TestNames:
         container.pool = providers.Resource(dict, secret=secret)
         assert list(cached_providers(container)) == [("pool.secret", secret)]
 
+    def test_dict_and_list(self) -> None:
+        """Items of providers.Dict are named by key, items of providers.List by index."""
+        first, second = SSMParameter("/app/a"), Secret("/app/b")
+        container = containers.DynamicContainer()
+        container.settings = providers.Dict(table=first)
+        container.keys = providers.List(providers.Object("x"), second)
+        assert list(cached_providers(container)) == [("settings.table", first), ("keys[1]", second)]
+
     def test_configuration_is_not_grown(self) -> None:
         """Walking a Configuration creates no option (it makes up any attribute it is asked)."""
         container = GraphApp()
