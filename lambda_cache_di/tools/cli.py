@@ -79,6 +79,7 @@ def _run_iam_policy(args: argparse.Namespace) -> int:
     try:
         policy = policy_for(container, region=args.region, account=args.account)
     except ConfigurationError as exc:
+        # A provider argument (`config.param_name`) that the environment does not resolve.
         print(f"lambda-cache-di iam-policy: {exc}", file=sys.stderr)
         return 2
     if not policy.document["Statement"]:
@@ -97,6 +98,9 @@ def _run_check(args: argparse.Namespace) -> int:
     if container is None:
         return 2
     results = check_container(container)
+    if not results:
+        print(f"lambda-cache-di check: {args.target} has no cached providers", file=sys.stderr)
+        return 2
     sys.stdout.write(format_table(results))
     failed = sum(result.failed for result in results)
     print(f"{len(results)} providers, {failed} failed")

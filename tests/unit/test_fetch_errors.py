@@ -7,6 +7,7 @@ BotoCoreError, an OSError, or a response with any subset of its fields.
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +33,8 @@ from lambda_cache_di import (
     prefetch,
 )
 from lambda_cache_di.fetchers.errors import translate_error
-from lambda_cache_di.fetchers.secrets import parse_json
 from lambda_cache_di.testing import FakeClock
+from lambda_cache_di.transform import transformed
 from tests.frames import frames_holding
 
 MARKER = "SECRET-MARKER-"
@@ -117,7 +118,7 @@ class TestOddJson:
     def test_refused_json_is_a_transform_error(self, text: str, problem: str) -> None:
         """The error names the resource and problem, chains nothing, and its frames hold no text."""
         with pytest.raises(TransformError) as caught:
-            parse_json(text, "app/db")
+            transformed(json.loads, text, "secret app/db")
         error = caught.value
         assert str(error) == f"secret app/db is not valid JSON: {problem}"
         assert (error.__cause__, error.__context__) == (None, None)
