@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
+from lambda_cache_di.testing import MotoServer
 from lambda_cache_di.testing.runtime import LambdaRuntime, secret_copies_in_memory
 
 from .conftest import DB_CONN, TABLE, StartRuntime
@@ -20,17 +22,24 @@ assert SECRET_MARKER.decode() in DB_CONN
 
 
 @pytest.fixture(scope="module")
-def at_snapshot(start_runtime: StartRuntime) -> tuple[LambdaRuntime, dict[str, int]]:
-    """The runtime after its restore, and the marker counts in its memory at /restore/next."""
-    counts: dict[str, int] = {}
+def at_snapshot(
+    start_runtime: StartRuntime, world: MotoServer
+) -> tuple[LambdaRuntime, dict[str, Any]]:
+    """The runtime after its restore; marker counts in memory at /restore/next; AWS requests."""
+    counts: dict[str, Any] = {}
 
     def search_memory(runtime: LambdaRuntime) -> None:
         # Called before /restore/next is answered: the before-snapshot hooks have run.
         counts["secret"] = secret_copies_in_memory(runtime.pid, SECRET_MARKER)
         counts["table"] = secret_copies_in_memory(runtime.pid, TABLE_MARKER)
+        counts["init requests"] = dict(world.requests)
+        world.reset_counts()
 
+    world.reset_counts()
     runtime = start_runtime("examples.snapstart.handler", snap_start=True, on_restore=search_memory)
     runtime.api.wait_for_restore()
+    runtime.api.wait_for_polls(1)  # the after-restore hooks have run: it asks for an event
+    counts["restore requests"] = dict(world.requests)
     return runtime, counts
 
 
@@ -40,15 +49,25 @@ def test_the_memory_search_finds_a_value_that_stays(at_snapshot):
     assert counts["table"] >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: prefetch fetched the secret during the snap-start init; the hook drops "
-    "it from the cache, but copies stay in freed memory and so in the snapshot",
-)
 def test_no_copy_of_the_secret_is_in_memory_at_the_snapshot(at_snapshot):
     """At /restore/next, after the before-snapshot hooks, the secret is nowhere in memory."""
     _, counts = at_snapshot
     assert counts["secret"] == 0
+
+
+def test_the_init_reads_the_parameter_and_no_secret(at_snapshot):
+    """The SnapStart init sends one GetParameters and nothing to Secrets Manager."""
+    _, counts = at_snapshot
+    assert counts["init requests"] == {"AmazonSSM.GetParameters": 1}
+
+
+def test_the_restore_round_is_batched(at_snapshot):
+    """After the restore one GetParameters and one BatchGetSecretValue fetch everything again."""
+    _, counts = at_snapshot
+    assert counts["restore requests"] == {
+        "AmazonSSM.GetParameters": 1,
+        "secretsmanager.BatchGetSecretValue": 1,
+    }
 
 
 def test_after_the_restore_the_handler_answers(at_snapshot):
