@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import pytest
 
@@ -22,24 +21,17 @@ assert SECRET_MARKER.decode() in DB_CONN
 
 
 @pytest.fixture(scope="module")
-def at_snapshot(
-    start_runtime: StartRuntime, world: MotoServer
-) -> tuple[LambdaRuntime, dict[str, Any]]:
-    """The runtime after its restore; marker counts in memory at /restore/next; AWS requests."""
-    counts: dict[str, Any] = {}
+def at_snapshot(start_runtime: StartRuntime) -> tuple[LambdaRuntime, dict[str, int]]:
+    """The runtime after its restore, and the marker counts in its memory at /restore/next."""
+    counts: dict[str, int] = {}
 
     def search_memory(runtime: LambdaRuntime) -> None:
         # Called before /restore/next is answered: the before-snapshot hooks have run.
         counts["secret"] = secret_copies_in_memory(runtime.pid, SECRET_MARKER)
         counts["table"] = secret_copies_in_memory(runtime.pid, TABLE_MARKER)
-        counts["init requests"] = dict(world.requests)
-        world.reset_counts()
 
-    world.reset_counts()
     runtime = start_runtime("examples.snapstart.handler", snap_start=True, on_restore=search_memory)
     runtime.api.wait_for_restore()
-    runtime.api.wait_for_polls(1)  # the after-restore hooks have run: it asks for an event
-    counts["restore requests"] = dict(world.requests)
     return runtime, counts
 
 
@@ -55,24 +47,39 @@ def test_no_copy_of_the_secret_is_in_memory_at_the_snapshot(at_snapshot):
     assert counts["secret"] == 0
 
 
-def test_the_init_reads_the_parameter_and_no_secret(at_snapshot):
-    """The SnapStart init sends one GetParameters and nothing to Secrets Manager."""
-    _, counts = at_snapshot
-    assert counts["init requests"] == {"AmazonSSM.GetParameters": 1}
-
-
-def test_the_restore_round_is_batched(at_snapshot):
-    """After the restore one GetParameters and one BatchGetSecretValue fetch everything again."""
-    _, counts = at_snapshot
-    assert counts["restore requests"] == {
-        "AmazonSSM.GetParameters": 1,
-        "secretsmanager.BatchGetSecretValue": 1,
-    }
-
-
 def test_after_the_restore_the_handler_answers(at_snapshot):
     """After the one restore/next and no restore error, an invocation answers exactly."""
     runtime, _ = at_snapshot
     assert runtime.api.restore_requests == 1
     assert runtime.api.restore_errors == []
     assert runtime.invoke({}) == {"table": TABLE, "db_host": "db.internal"}
+
+
+@pytest.fixture(scope="module")
+def requests_by_phase(start_runtime: StartRuntime, world: MotoServer) -> dict[str, dict[str, int]]:
+    """The AWS requests of a second runtime's SnapStart init, and of its after-restore round."""
+    phases: dict[str, dict[str, int]] = {}
+
+    def count_init(runtime: LambdaRuntime) -> None:
+        phases["init"] = dict(world.requests)
+        world.reset_counts()
+
+    world.reset_counts()
+    runtime = start_runtime("examples.snapstart.handler", snap_start=True, on_restore=count_init)
+    runtime.api.wait_for_restore()
+    runtime.api.wait_for_polls(1)  # the after-restore hooks have run: it asks for an event
+    phases["restore"] = dict(world.requests)
+    return phases
+
+
+def test_the_init_reads_the_parameter_and_no_secret(requests_by_phase):
+    """The SnapStart init sends one GetParameters and nothing to Secrets Manager."""
+    assert requests_by_phase["init"] == {"AmazonSSM.GetParameters": 1}
+
+
+def test_the_restore_round_is_batched(requests_by_phase):
+    """After the restore one GetParameters and one BatchGetSecretValue fetch everything again."""
+    assert requests_by_phase["restore"] == {
+        "AmazonSSM.GetParameters": 1,
+        "secretsmanager.BatchGetSecretValue": 1,
+    }
