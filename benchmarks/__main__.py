@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 5))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
-    rows += redaction.rows(redaction.run(rounds=3 if args.quick else 9))
+    rows += redaction.rows(redaction.run(rounds=3 if args.quick else 15))
     print(f"Machine: {machine()}\n")
     print("| workload | library / variant | measure | result |")
     print("|---|---|---|---|")

@@ -65,7 +65,7 @@ def _context_us(calls: int, redacting: bool) -> float:
     return per_call_us(lambda: _enter_exit(make), calls)
 
 
-def run(rounds: int = 9, calls: int = 200_000, fetches: int = 300) -> dict[str, float]:
+def run(rounds: int = 15, calls: int = 100_000, fetches: int = 1000) -> dict[str, float]:
     """Median µs per call of each variant."""
     botocore_logger = logging.getLogger("botocore")
     level = botocore_logger.level
