@@ -26,10 +26,10 @@ INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 SNAPSTART_INITIALIZATION = "snap-start"
 
 _default_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_default_session: list[Any] = []
 # Set once the runtime restored this process from a SnapStart snapshot. The
 # environment cannot tell: it is restored with the memory, still saying "snap-start".
 _restored: list[bool] = []
-_default_session: list[Any] = []
 # botocore sessions are not thread-safe: create clients one at a time.
 _client_lock = threading.Lock()
 # Held while a default client is made, so that threads asking for the same one
