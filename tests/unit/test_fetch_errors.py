@@ -2,20 +2,24 @@
 
 A Hypothesis property drives each cached provider with a fake client whose
 every call draws its outcome: a ClientError with any code and status, any
-BotoCoreError, an OSError, or a response with any subset of its fields.
+BotoCoreError, an OSError, or a response with any subset of its fields (for
+S3, a whole body or one cut short).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import string
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore import exceptions as botocore_exceptions
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +28,7 @@ from lambda_cache_di import (
     FetchError,
     LambdaCacheError,
     NotFoundError,
+    S3File,
     Secret,
     Secrets,
     SSMParameter,
@@ -249,6 +254,18 @@ def _outcome(operation: str) -> st.SearchStrategy[Any]:
     )
 
 
+def _s3_outcome() -> st.SearchStrategy[Any]:
+    raised = st.one_of(
+        st.builds(client_error, CODES, st.integers(100, 599), st.just("GetObject")),
+        st.sampled_from(BOTOCORE_ERRORS),
+        st.builds(OSError, st.integers(1, 130), st.just("os error")),
+    )
+    body = st.binary(max_size=64).flatmap(
+        lambda data: st.tuples(st.just(data), st.integers(len(data), len(data) + 8))
+    )
+    return st.one_of(raised.map(lambda e: ("raise", e)), body.map(lambda b: ("return", b)))
+
+
 class DrawingClient:
     """A fake client (no botocore `meta`) whose every call draws what happens from Hypothesis."""
 
@@ -273,6 +290,15 @@ class DrawingClient:
     def batch_get_secret_value(self, **_: Any) -> dict[str, Any]:
         return self._call("batch_get_secret_value")
 
+    def get_object(self, **_: Any) -> dict[str, Any]:
+        """A whole object, one cut short, or a raised error (not drawn field by field)."""
+        kind, outcome = self._data.draw(_s3_outcome(), label="get_object")
+        if kind == "raise":
+            raise outcome
+        data, announced = outcome
+        body = StreamingBody(io.BytesIO(data), announced)
+        return {"Body": body, "ContentLength": announced, "ETag": '"e"'}
+
     def get_paginator(self, operation: str) -> Any:
         client = self
 
@@ -285,6 +311,12 @@ class DrawingClient:
         return Paginator()
 
 
+@pytest.fixture(scope="module")
+def s3_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the S3 copies of every example: Hypothesis runs many per test."""
+    return tmp_path_factory.mktemp("copies")
+
+
 PROVIDERS: dict[str, Callable[..., Any]] = {
     "SSMParameter": lambda **o: SSMParameter("/app/a", **o),
     "SSMParameter:2": lambda **o: SSMParameter("/app/b:2", **o),
@@ -295,6 +327,7 @@ PROVIDERS: dict[str, Callable[..., Any]] = {
     "Secret:stage": lambda **o: Secret("app/a", version_stage="AWSPREVIOUS", **o),
     "Secrets": lambda **o: Secrets(["app/a", ARN], **o),
     "Secrets:json": lambda **o: Secrets(["app/a", ARN], transform="json", **o),
+    "S3File": lambda **o: S3File("s3://bucket/model.json", **o),
 }
 
 
@@ -305,10 +338,14 @@ PROVIDERS: dict[str, Callable[..., Any]] = {
 )
 @given(data=st.data())
 @pytest.mark.parametrize("kind", PROVIDERS)
-def test_every_fetch_error_is_a_library_error(kind: str, data: st.DataObject) -> None:
+def test_every_fetch_error_is_a_library_error(
+    kind: str, data: st.DataObject, s3_folder: Path
+) -> None:
     """Whatever the client raises or returns, the provider returns or raises a LambdaCacheError."""
     clock = FakeClock()
-    provider = PROVIDERS[kind](client=DrawingClient(data), clock=clock, max_age_in_seconds=0)
+    options: dict[str, Any] = {"directory": s3_folder} if kind == "S3File" else {}
+    client = DrawingClient(data)
+    provider = PROVIDERS[kind](client=client, clock=clock, max_age_in_seconds=0, **options)
     for _ in range(2):
         try:
             provider.refresh()
