@@ -353,3 +353,75 @@ def test_every_fetch_error_is_a_library_error(
             assert MARKER not in str(error)
             assert all(MARKER not in repr(arg) for arg in error.args)
         clock.tick(10)
+
+
+class ScriptedClient(DrawingClient):
+    """Outcomes drawn beforehand in the test's thread, for calls made by prefetch's workers.
+
+    Hypothesis draws only in the thread that runs the test; once a script runs
+    out, every call is throttled.
+    """
+
+    OPERATIONS = (*RESPONSES, "get_object")
+
+    def __init__(self, data: st.DataObject) -> None:
+        super().__init__(data)
+        self._script = {
+            operation: data.draw(
+                st.lists(
+                    _s3_outcome() if operation == "get_object" else _outcome(operation), max_size=4
+                ),
+                label=operation,
+            )
+            for operation in self.OPERATIONS
+        }
+
+    def _next(self, operation: str) -> tuple[str, Any]:
+        script = self._script[operation]
+        return script.pop(0) if script else ("raise", client_error("Throttling", 400))
+
+    def _call(self, operation: str) -> dict[str, Any]:
+        kind, outcome = self._next(operation)
+        if kind == "raise":
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    def get_object(self, **_: Any) -> dict[str, Any]:
+        kind, outcome = self._next("get_object")
+        if kind == "raise":
+            raise outcome
+        data, announced = outcome
+        return {"Body": StreamingBody(io.BytesIO(data), announced), "ContentLength": announced}
+
+    def get_paginator(self, operation: str) -> Any:
+        client = self
+
+        class Paginator:
+            def paginate(self, **_: Any) -> Any:
+                yield client._call(operation)
+
+        return Paginator()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_every_prefetch_failure_is_a_library_error(data: st.DataObject, s3_folder: Path) -> None:
+    """Whatever the clients do, every failure prefetch returns is a LambdaCacheError."""
+    from dependency_injector import containers, providers
+
+    client = ScriptedClient(data)
+
+    class App(containers.DeclarativeContainer):
+        fake = providers.Object(client)
+
+    container = App()
+    for kind, make in PROVIDERS.items():
+        options: dict[str, Any] = {"directory": s3_folder} if kind == "S3File" else {}
+        container.set_provider(kind.replace(":", "_"), make(client=container.fake, **options))
+    failures = prefetch(container)
+    foreign = {name: repr(e) for name, e in failures.items() if not isinstance(e, LambdaCacheError)}
+    assert foreign == {}
