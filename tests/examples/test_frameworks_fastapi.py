@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -92,6 +93,15 @@ class TestAgainstMoto:
             201,
             {"table": TABLE, "item": "book", "quantity": 2},
         )
+
+    def test_openapi_schema_names_no_injected_argument(self, orders):
+        """FastAPI's own schema of the routes has the header and the body, nothing injected."""
+        schema = orders.app.openapi()["paths"]["/orders"]
+        parameters = {
+            verb: [(p["name"], p["in"]) for p in operation["parameters"]]
+            for verb, operation in schema.items()
+        }
+        assert parameters == {"get": [("x-api-key", "header")], "post": [("x-api-key", "header")]}
 
     def test_test_client_sees_the_same(self, orders):
         """Through FastAPI's TestClient (no Mangum) the query cannot replace the key either."""
@@ -197,3 +207,11 @@ class TestWithoutDepends:
         )
         response = unsafe_handler(event)
         assert (response["statusCode"], json_body(response)) == (200, {"orders": []})
+
+    def test_openapi_schema_advertises_the_secret_as_a_query_parameter(self):
+        """FastAPI documents the argument as `?api_key=`: the hazard is visible in the schema."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydantic: the marker default is not JSON
+            operation = unsafe_app.openapi()["paths"]["/orders"]["get"]
+        names = [(p["name"], p["in"]) for p in operation["parameters"]]
+        assert names == [("api_key", "query"), ("x-api-key", "header")]

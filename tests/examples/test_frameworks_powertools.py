@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,20 @@ def example(request, cold_start, seeded) -> tuple[Any, Any]:
     return cold_start(module_name), make_event
 
 
+def schema_parameters(app: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(path, verb) -> [(name, where)] of every operation in a resolver's OpenAPI schema."""
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydantic: a marker default is not JSON
+        paths = app.get_openapi_schema().paths
+    for path, item in paths.items():
+        for verb in ("get", "post"):
+            operation = getattr(item, verb)
+            if operation is not None:
+                found[(path, verb)] = [(p.name, p.in_.value) for p in operation.parameters or []]
+    return found
+
+
 def invoke(module: Any, event: dict[str, Any]) -> dict[str, Any]:
     return module.handler(event, LambdaContext())
 
@@ -79,6 +94,11 @@ class TestAgainstMoto:
         headers = {"x-api-key": KEY, **ATTEMPTS[attempt].get("headers", {})}
         event = make_event("GET", "/orders", query=ATTEMPTS[attempt].get("query"), headers=headers)
         assert outcome(invoke(module, event)) == (200, {"table": TABLE, "orders": []})
+
+    def test_openapi_schema_names_no_injected_value(self, example):
+        """The resolver's schema of the recipe's routes has no parameter at all."""
+        module, _ = example
+        assert set(map(len, schema_parameters(module.app).values())) == {0}
 
     def test_warm_invocations_make_no_request(self, example, moto_server):
         """After the first invocation the values come from the cache."""
@@ -226,3 +246,11 @@ class TestMarkersInRouteSignatures:
         )
         response = WITH_MARKERS["validation-on"].resolve(event, LambdaContext())
         assert outcome(response) == (200, {"orders": []})
+
+    @pytest.mark.parametrize("mode", WITH_MARKERS)
+    def test_openapi_schema_advertises_the_marker_as_a_query_parameter(self, mode):
+        """Either way, the generated schema documents `?api_key=` on both routes."""
+        assert schema_parameters(WITH_MARKERS[mode]) == {
+            ("/positional", "get"): [("api_key", "query")],
+            ("/keyword-only", "get"): [("api_key", "query")],
+        }
