@@ -230,6 +230,21 @@ class CacheEntry(Generic[T]):
         return None if fetched_at is None else self._clock() - fetched_at
 
     @property
+    def fresh(self) -> bool:
+        """Whether a value is cached and has not expired (a get() would not fetch)."""
+        return self._clock() < self._slot[0]
+
+    @property
+    def max_age(self) -> float:
+        """Seconds a fetched value stays fresh."""
+        return self._max_age
+
+    @max_age.setter
+    def max_age(self, seconds: float) -> None:
+        """Set once a provider has resolved its age; values stored later use it."""
+        self._max_age = seconds
+
+    @property
     def clock(self) -> Clock:
         """The monotonic clock that ages the value."""
         return self._clock

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
-class S3File(CachedProvider[Path]):
+class S3File(CachedProvider[Any]):
     """An S3 object as a local file: the provider returns the `pathlib.Path` of the copy.
 
     The copy lies under `directory` (by default `lambda-cache-di` in the temp
@@ -24,7 +24,10 @@ class S3File(CachedProvider[Path]):
     exactly at `local_path`. With `check_before_download`, an expired copy
     costs one conditional GetObject that transfers no body when the object is
     unchanged. Each call checks that the file still exists (one `stat`), and
-    downloads it again when someone removed it.
+    downloads it again when someone removed it. `uri` may be a provider,
+    resolved on first use. A `transform` callable gets the `Path` once per
+    download (an unchanged object keeps its transformed value), and what it
+    returns is what the provider returns.
     """
 
     __slots__ = (
@@ -33,15 +36,19 @@ class S3File(CachedProvider[Path]):
         "_etag",
         "_free_space",
         "_given_local_path",
+        "_last_transformed",
         "_local_path",
         "_local_path_text",
         "_location",
     )
     service = "s3"
+    argument = "uri"
+    noun = "S3 object"
+    json_transform = False
 
     def __init__(
         self,
-        uri: str,
+        uri: str | Any,
         check_before_download: bool = True,
         local_path: str | os.PathLike[str] | None = None,
         *,
@@ -49,7 +56,6 @@ class S3File(CachedProvider[Path]):
         free_space: FreeSpace = free_bytes,
         **options: Unpack[CacheOptions],
     ) -> None:
-        self._location = parse_s3_uri(uri, "uri")
         if not isinstance(check_before_download, bool):
             raise ConfigurationError(
                 f"check_before_download must be True or False, not {check_before_download!r}"
@@ -61,24 +67,32 @@ class S3File(CachedProvider[Path]):
             s3.default_directory() if directory is None else _check_path(directory, "directory")
         )
         self._given_local_path = None if local_path is None else _check_file_path(local_path)
+        self._free_space = free_space
+        self._etag: str | None = None
+        self._last_transformed: tuple[Any] | None = None
+        super().__init__(uri, **options)
+
+    def _define(self, value: Any) -> None:
+        self._location = parse_s3_uri(value, "uri")
         self._local_path = self._given_local_path or s3.default_local_path(
             self._directory, self._location
         )
         self._local_path_text = str(self._local_path)
-        self._free_space = free_space
-        self._etag: str | None = None
-        super().__init__(**options)
+
+    def _ready_provide(self) -> Any:
         # Replaces the base's direct binding to the entry: S3File adds a stat per call.
-        self._provide = self._provide_existing_file  # type: ignore[assignment]
+        return self._provide_existing_file
 
     @property
     def location(self) -> S3Location:
         """The bucket and key of the object."""
+        self.resolve()
         return self._location
 
     @property
     def local_path(self) -> Path:
         """Where the local copy is (or will be) written."""
+        self.resolve()
         return self._local_path
 
     @property
@@ -91,24 +105,23 @@ class S3File(CachedProvider[Path]):
         """The folder for copies without a `local_path`."""
         return self._directory
 
-    @property
-    def resource(self) -> str:
+    def _describe(self) -> str:
         return self._location.uri
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (self._location.uri,), {
+    def _arguments(self) -> dict[str, Any]:
+        return {
             "check_before_download": self._check_before_download,
             "local_path": self._given_local_path,
             "directory": self._directory,
             "free_space": self._free_space,
         }
 
-    def _provide_existing_file(self, args: object = None, kwargs: object = None) -> Path:
-        """The cached path, after checking the file is still there (one stat per call)."""
-        path = self._entry.get()
+    def _provide_existing_file(self, args: object = None, kwargs: object = None) -> Any:
+        """The cached value, after checking the file is still there (one stat per call)."""
+        value = self._entry.get()
         # One stat per call, for S3File only: /tmp may have been cleaned under a fresh entry.
         if os.path.exists(self._local_path_text):
-            return path
+            return value
         self._entry.invalidate()
         return self._entry.get()
 
@@ -120,7 +133,16 @@ class S3File(CachedProvider[Path]):
         )
         if result is not None:
             self._etag = result.etag
+            self._last_transformed = None  # made from the old copy: transform again
         return path
+
+    def _transformed(self, raw: Any) -> Any:
+        """Transform a new download; an unchanged object keeps the value made from it."""
+        if self._transform is None:
+            return raw
+        if self._last_transformed is None:
+            self._last_transformed = (super()._transformed(raw),)
+        return self._last_transformed[0]
 
 
 def _path_text(value: object, argument: str) -> str:
