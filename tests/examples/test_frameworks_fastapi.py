@@ -15,6 +15,7 @@ from mangum import Mangum
 
 from containers.web import WebValues
 from examples.fastapi_orders import authorize
+from lambda_cache_di import set_clock
 from lambda_cache_di.testing import LambdaContext
 from tests.examples.framework_events import http_api_event, json_body, rest_api_event
 
@@ -121,7 +122,6 @@ class TestAgainstMoto:
             "secretsmanager.BatchGetSecretValue": 1,
         }
 
-    @pytest.mark.xfail(strict=True, reason="prefetch refetches fresh values until 'graph' lands")
     def test_lifespan_prefetch_fetches_once_for_many_invocations(self, orders, moto_server):
         """Mangum runs the lifespan per invocation; five make the requests of one cold start."""
         moto_server.reset_counts()
@@ -132,6 +132,16 @@ class TestAgainstMoto:
             "AmazonSSM.GetParameters": 1,
             "secretsmanager.BatchGetSecretValue": 1,
         }
+
+    def test_lifespan_prefetch_refetches_only_what_expired(self, orders, moto_server, fake_clock):
+        """61 s on, the lifespan refetches the API key (60 s) but not the table name (300 s)."""
+        set_clock(orders.container, fake_clock)
+        event = http_api_event("GET", "/orders", headers={"x-api-key": KEY})
+        assert invoke(orders, event)["statusCode"] == 200
+        fake_clock.tick(61)
+        moto_server.reset_counts()
+        assert invoke(orders, event)["statusCode"] == 200
+        assert moto_server.requests == {"secretsmanager.BatchGetSecretValue": 1}
 
 
 class TestWithFakes:
