@@ -2,8 +2,8 @@
 
 Each dependency calls a provider of the container and takes no argument, so
 nothing in a request can reach it, with or without `enable_validation`. Values
-are fetched only by the routes that need them. Needs a Powertools release that
-exports `aws_lambda_powertools.event_handler.Depends`.
+are fetched only by the routes that need them. Needs Powertools 3.28.0 or later
+(the first release with `aws_lambda_powertools.event_handler.Depends`).
 """
 
 import hmac
