@@ -6,10 +6,12 @@ ever in the memory that the snapshot copies. The hooks registered here then:
 
 - before the snapshot: forget every Secret and Secrets value (and, with
   `drop_parameters=True`, every SSM value) that the application may have read
-  at init on its own, and close the library's connections;
+  at init on its own, close every object a `Derived` built (it may hold a
+  secret, or a connection), and close the library's connections;
 - after a restore: close the connections opened before the snapshot, forget
-  every value, and prefetch the container again: one batched, parallel round,
-  secrets included (`prefetch_after_restore=False` leaves that to first use).
+  every value and every `Derived` object, and prefetch the container again:
+  one batched, parallel round, secrets included (`prefetch_after_restore=False`
+  leaves that to first use).
 
 Forgetting a value does not scrub the memory it held: only a secret that was
 never fetched before the snapshot is surely absent from it. Lambda's Python
@@ -25,6 +27,7 @@ from typing import Any
 from .fetchers.clients import drop_connections, in_snapstart_init, mark_restored
 from .prefetch import prefetch
 from .providers.base import cached_providers, invalidate_all
+from .providers.derived import Derived
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
@@ -57,6 +60,7 @@ def register_snapstart_hooks(
 
     def before_snapshot() -> None:
         drop_secrets(container, drop_parameters=drop_parameters)
+        reset_derived(container)
         drop_connections(resolved_clients(container))
 
     def after_restore() -> None:
@@ -77,6 +81,8 @@ def restore(container: Any, *, prefetch_again: bool = True) -> dict[str, BaseExc
     mark_restored()
     drop_connections(resolved_clients(container))
     invalidate_all(container)
+    # Built before the snapshot: equal arguments must not bring back its connections.
+    reset_derived(container)
     return prefetch(container) if prefetch_again else {}
 
 
@@ -88,6 +94,12 @@ def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
     for _, provider in cached_providers(container):
         if isinstance(provider, kinds):
             provider.invalidate()
+
+
+def reset_derived(container: Any) -> None:
+    """Close and forget the object of every `Derived` provider of the container."""
+    for provider in container.traverse(types=(Derived,)):
+        provider.reset()
 
 
 def resolved_clients(container: Any) -> list[Any]:

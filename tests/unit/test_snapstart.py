@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dependency_injector import containers, providers
 
-from lambda_cache_di import S3File, Secret, Secrets, SSMParameter
+from lambda_cache_di import Derived, S3File, Secret, Secrets, SSMParameter
 from lambda_cache_di.fetchers import clients as fetcher_clients
 from lambda_cache_di.snapstart import register_snapstart_hooks
 
@@ -166,3 +166,32 @@ def test_hooks_reach_nested_containers(hooks):
     register(container)
     hooks.snapshot()
     assert cached(container.app) == ["model", "parameter"]
+
+
+class Connection:
+    """A stand-in for a connection built from a cached value; records whether it was closed."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class WithDerived(containers.DeclarativeContainer):
+    parameter = SSMParameter("/prod/table")
+    connection = Derived(Connection, parameter, close=Connection.close)
+
+
+@pytest.mark.parametrize("moment", ["snapshot", "restore"])
+def test_hooks_close_what_derived_built(hooks, moment):
+    """Before the snapshot and after a restore, a Derived object is closed and built anew."""
+    container = WithDerived()
+    container.parameter._entry.put("orders")
+    built = container.connection()
+    register(container)
+    getattr(hooks, moment)()
+    container.parameter._entry.put("orders")  # the same value, fetched again
+    assert built.closed is True
+    assert container.connection() is not built
