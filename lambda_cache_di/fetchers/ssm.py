@@ -1,4 +1,8 @@
-"""SSM Parameter Store fetcher: GetParameter, GetParameters in groups of ten, by path."""
+"""SSM Parameter Store fetcher: GetParameter, GetParameters in groups of ten (at once), by path.
+
+GetParametersByPath pages cannot be fetched at once: each request needs the
+NextToken of the page before it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..names import ParameterName
 from .errors import incomplete, translated
+from .groups import map_groups
 
 GET_PARAMETERS_LIMIT = 10
 
@@ -49,18 +54,23 @@ def get_parameters_found(
     """The parameters that exist, and the names that do not (for prefetch, which keeps both)."""
     values: dict[ParameterName, ParameterValue] = {}
     missing: list[ParameterName] = []
-    for group in group_names(names):
-        resource = ", ".join(name.full for name in group)
-        with translated("GetParameters", resource):
-            response = client.get_parameters(
-                Names=[name.full for name in group], WithDecryption=True
-            )
-        if "Parameters" not in response:
-            raise incomplete("GetParameters", resource, "Parameters")
-        found = _match_results(client, group, response["Parameters"])
+    groups = list(group_names(names))
+    # All calls at once (see groups.py): one refresh costs one round trip.
+    results = map_groups(lambda group: _get_group(client, group), groups)
+    for group, found in zip(groups, results, strict=True):
         values.update(found)
         missing.extend(name for name in group if name not in found)
     return values, missing
+
+
+def _get_group(client: Any, group: list[ParameterName]) -> dict[ParameterName, ParameterValue]:
+    """One GetParameters call: the values found, by the name asked for."""
+    resource = ", ".join(name.full for name in group)
+    with translated("GetParameters", resource):
+        response = client.get_parameters(Names=[name.full for name in group], WithDecryption=True)
+    if "Parameters" not in response:
+        raise incomplete("GetParameters", resource, "Parameters")
+    return _match_results(client, group, response["Parameters"])
 
 
 def group_names(names: Sequence[ParameterName]) -> Iterator[list[ParameterName]]:
