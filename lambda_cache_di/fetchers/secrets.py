@@ -70,6 +70,7 @@ def batch_get_secret_values(
     """
     values, errors = batch_get_secret_values_found(client, secrets)
     if errors:
+        del values  # the error's traceback keeps this frame
         raise batch_error(errors)
     return values
 

@@ -43,6 +43,7 @@ def get_parameters(
     """
     values, missing = get_parameters_found(client, names)
     if missing:
+        del values  # the error's traceback keeps this frame, and these may be SecureStrings
         full = [name.full for name in missing]
         raise NotFoundError(full, f"GetParameters: parameters not found: {', '.join(full)}")
     return values
