@@ -88,7 +88,7 @@ def calls_rows(result: dict[str, Counter[str]]) -> list[Row]:
 
 
 def cold_rows(result: dict[str, Any]) -> list[Row]:
-    rows: list[Row] = []
+    rows: list[Row] = coldstart.floor_rows(result)
     for variant, label in coldstart.VARIANTS.items():
         m = result["medians"][variant]
         requests = sum(result["requests"][variant].values())
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             warm.run(rounds=3 if args.quick else 15, calls=500 if args.quick else 2000)
         )
         rows += calls_rows(calls.run(server))
-        rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 5))
+        rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 7))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
     print(f"Machine: {machine()}\n")
