@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import calls, coldstart, fleet, groups, warm
+from . import calls, coldstart, fleet, groups, import_cost, warm
 from .common import bench_server
 from .fleet import SSM_DEFAULT_TPS
 
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += calls_rows(calls.run(server))
         rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 7))
         rows += groups.rows(groups.run(server, latency, refreshes=2 if args.quick else 7))
+    rows += import_cost.rows(import_cost.run(runs=3 if args.quick else 15))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
     print(f"Machine: {machine()}\n")
