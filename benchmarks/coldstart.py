@@ -52,17 +52,23 @@ def _child(variant: str, *extra: str, lean: bool = True) -> dict[str, Any]:
     return result
 
 
-def run(server: MotoServer, latency: Latency, runs: int = 7, delay: float = 0.05) -> dict[str, Any]:
+def run(
+    server: MotoServer,
+    latency: Latency,
+    runs: int = 7,
+    delay: float = 0.05,
+    variants: tuple[str, ...] = tuple(VARIANTS),
+) -> dict[str, Any]:
     """Median phases and the request count of each variant's cold start."""
     venv_note = lean_venv.ensure()
-    samples: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
+    samples: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
     requests: dict[str, Counter[str]] = {}
     latency.delay = delay
     try:
-        for variant in VARIANTS:  # one unmeasured start each: warms the OS file cache
+        for variant in variants:  # one unmeasured start each: warms the OS file cache
             _child(variant)
         for _ in range(runs):
-            for variant in VARIANTS:
+            for variant in variants:
                 server.reset_counts()
                 samples[variant].append(_child(variant))
                 requests[variant] = server.requests
@@ -127,9 +133,15 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="cold starts only")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated, 'floor' and 'ours_grouped' among them (default: all)",
+    )
     args = parser.parse_args(argv)
+    variants = tuple(args.variants.split(","))
     with bench_server() as (server, latency):
-        result = run(server, latency, runs=args.runs)
+        result = run(server, latency, runs=args.runs, variants=variants)
     print("| workload | library / variant | measure | result |\n|---|---|---|---|")
     for row in floor_rows(result):
         print("| " + " | ".join(row) + " |")

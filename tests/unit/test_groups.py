@@ -313,3 +313,35 @@ class TestSecretsGroups:
         assert caught.value.transient is True
         assert str(caught.value).startswith("BatchGetSecretValue failed for /app/s20, ")
         assert "SECRET-" not in locals_text(caught.value)
+
+
+class TestPrefetch:
+    """`prefetch` spreads batches over its pool, and a group's refresh in it overlaps its calls."""
+
+    def container(self, client: Any, grouped: bool) -> Any:
+        from dependency_injector import containers, providers
+
+        from lambda_cache_di import SSMParameter, SSMParameters
+
+        container = containers.DynamicContainer()
+        container.ssm = providers.Object(client)
+        names = [n.full for n in parameter_names(25)]
+        if grouped:
+            container.group = SSMParameters(names, client=container.ssm)
+        else:
+            for number, name in enumerate(names):
+                setattr(container, f"p{number:02}", SSMParameter(name, client=container.ssm))
+        return container
+
+    @pytest.mark.parametrize("grouped", [True, False], ids=["SSMParameters", "SSMParameter x25"])
+    def test_three_get_parameters_calls_in_flight_together(self, grouped: bool):
+        """25 names, as one group or as 25 providers: prefetch sends 3 calls at once."""
+        from lambda_cache_di import prefetch
+
+        names = parameter_names(25)
+        recorder = Recorder(parties=3)
+        client = FakeSSM({n.full: f"v-{n.full}" for n in names}, recorder, frozenset())
+        container = self.container(client, grouped)
+        assert prefetch(container) == {}
+        assert recorder.max_in_flight == 3
+        assert len(recorder.threads) == 3
