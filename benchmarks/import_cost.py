@@ -25,7 +25,7 @@ VENVS = {
 
 
 def _python(label: str, requirements: list[str]) -> Path:
-    folder = WORK / ("import-" + label.replace(" ", "").replace("+", "-with-"))
+    folder = WORK / ("import-di-with-pydantic-settings" if "pydantic" in label else "import-di")
     python = folder / "bin" / "python"
     if not python.exists():
         venv.create(folder, with_pip=True, clear=True)
