@@ -52,17 +52,24 @@ def _init(variant: str) -> Any:
         from . import floor
 
         return floor.handler
+    if variant == "ours_grouped":
+        from lambda_cache_di import prefetch
+
+        from . import app_grouped
+
+        failures = prefetch(app_grouped.new_container())
+        assert not failures, failures
+        return app_grouped.grouped_handler
     if variant.startswith("ours"):
         from lambda_cache_di import prefetch
 
         from . import app
 
-        grouped = variant == "ours_grouped"
-        container = app.new_container(grouped=grouped)
-        if variant != "ours_lazy":
+        container = app.new_container()
+        if variant == "ours_prefetch":
             failures = prefetch(container)
             assert not failures, failures
-        return app.grouped_handler if grouped else app.handler
+        return app.handler
     from . import peers
 
     return peers.PEERS[variant][1]()
