@@ -345,3 +345,28 @@ class TestPrefetch:
         assert prefetch(container) == {}
         assert recorder.max_in_flight == 3
         assert len(recorder.threads) == 3
+
+
+def test_many_threads_on_a_cold_group_make_one_refresh():
+    """16 threads call a cold SSMParameters of 25 names at once: 3 calls in all, one answer."""
+    from lambda_cache_di import SSMParameters
+
+    names = parameter_names(25)
+    recorder = Recorder()
+    client = FakeSSM({n.full: f"v-{n.full}" for n in names}, recorder, frozenset())
+    group = SSMParameters([n.full for n in names], client=client)
+    start = threading.Barrier(16, timeout=BARRIER_TIMEOUT)
+    answers: list[dict[str, Any]] = []
+
+    def call() -> None:
+        start.wait()
+        answers.append(group())
+
+    threads = [threading.Thread(target=call) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(recorder.threads) == 3
+    assert len(answers) == 16
+    assert all(answer == {n.full[5:]: f"v-{n.full}" for n in names} for answer in answers)
