@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import calls, coldstart, derived, fleet, redaction, warm
+from . import calls, coldstart, derived, fleet, groups, import_cost, redaction, warm
 from .common import bench_server
 from .fleet import SSM_DEFAULT_TPS
 
@@ -88,7 +88,7 @@ def calls_rows(result: dict[str, Counter[str]]) -> list[Row]:
 
 
 def cold_rows(result: dict[str, Any]) -> list[Row]:
-    rows: list[Row] = []
+    rows: list[Row] = coldstart.floor_rows(result)
     for variant, label in coldstart.VARIANTS.items():
         m = result["medians"][variant]
         requests = sum(result["requests"][variant].values())
@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows += derived.rows(derived.run(rounds=3 if args.quick else 15))
         rows += calls_rows(calls.run(server))
-        rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 5))
+        rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 7))
+        rows += groups.rows(groups.run(server, latency, refreshes=2 if args.quick else 7))
+    rows += import_cost.rows(import_cost.run(runs=3 if args.quick else 15))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
     rows += redaction.rows(redaction.run(rounds=3 if args.quick else 15))

@@ -1,7 +1,7 @@
 """Our side of the benchmark: one container for the data set, handlers wired with markers.
 
-`BenchContainer` declares one provider per value; `GroupedContainer` puts the
-parameters and the secrets in one group provider each.
+`BenchContainer` declares one provider per value; `GroupedContainer` (in
+app_grouped.py) puts the parameters and the secrets in one group provider each.
 """
 
 from __future__ import annotations
@@ -12,8 +12,13 @@ from typing import Any
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
 
-from lambda_cache_di import AwsClients, S3File, Secret, Secrets, SSMParameter, SSMParameters
+from lambda_cache_di import AwsClients, S3File, Secret, SSMParameter
 
+from . import app_grouped
+
+# Re-exported for the benchmarks that run both variants from this module.
+from .app_grouped import GroupedContainer as GroupedContainer
+from .app_grouped import grouped_handler as grouped_handler
 from .dataset import MAX_AGE, PARAMETERS, S3_URI, SECRETS
 
 
@@ -34,13 +39,6 @@ class BenchContainer(containers.DeclarativeContainer):
     s0 = Secret(SECRETS[0], max_age_in_seconds=MAX_AGE, client=aws.secretsmanager)
     s1 = Secret(SECRETS[1], max_age_in_seconds=MAX_AGE, client=aws.secretsmanager)
     s2 = Secret(SECRETS[2], max_age_in_seconds=MAX_AGE, client=aws.secretsmanager)
-    model = S3File(S3_URI, max_age_in_seconds=MAX_AGE, client=aws.s3)
-
-
-class GroupedContainer(containers.DeclarativeContainer):
-    aws = providers.Container(AwsClients)
-    parameters = SSMParameters(PARAMETERS, max_age_in_seconds=MAX_AGE, client=aws.ssm)
-    secrets = Secrets(SECRETS, max_age_in_seconds=MAX_AGE, client=aws.secretsmanager)
     model = S3File(S3_URI, max_age_in_seconds=MAX_AGE, client=aws.s3)
 
 
@@ -68,19 +66,10 @@ def handler(
     return len([p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, s0, s1, s2, model])
 
 
-@inject
-def grouped_handler(
-    event: Any,
-    context: Any,
-    parameters: dict[str, str] = Provide[GroupedContainer.parameters],
-    secrets: dict[str, str] = Provide[GroupedContainer.secrets],
-    model: Path = Provide[GroupedContainer.model],
-) -> int:
-    return len(parameters) + len(secrets) + 1
-
-
 def new_container(grouped: bool = False) -> Any:
     """A wired container instance: a cold execution environment."""
-    container = (GroupedContainer if grouped else BenchContainer)()
+    if grouped:
+        return app_grouped.new_container()
+    container = BenchContainer()
     container.wire(modules=[__name__])
     return container

@@ -27,6 +27,8 @@ NOT_IN_A_LAMBDA_BUNDLE = frozenset(
 # first fetch. boto3 is imported in the import phase for every library alike,
 # so the init and first-invocation phases compare the same work.
 LIBRARIES = {
+    "floor": ["boto3"],
+    "ours_grouped": ["boto3", "lambda_cache_di"],
     "ours_prefetch": ["boto3", "lambda_cache_di"],
     "ours_lazy": ["boto3", "lambda_cache_di"],
     "lambda_cache_each": ["lambda_cache.ssm", "lambda_cache.secrets_manager", "lambda_cache.s3"],
@@ -46,6 +48,18 @@ class _Hide(importlib.abc.MetaPathFinder):
 
 def _init(variant: str) -> Any:
     """The module-scope work of the handler's module; returns the handler."""
+    if variant == "floor":
+        from . import floor
+
+        return floor.handler
+    if variant == "ours_grouped":
+        from lambda_cache_di import prefetch
+
+        from . import app_grouped
+
+        failures = prefetch(app_grouped.new_container())
+        assert not failures, failures
+        return app_grouped.grouped_handler
     if variant.startswith("ours"):
         from lambda_cache_di import prefetch
 
@@ -61,6 +75,35 @@ def _init(variant: str) -> Any:
     return peers.PEERS[variant][1]()
 
 
+class _ClientTimer:
+    """Time spent making boto3 sessions and clients, whoever makes them (the 'clients' phase)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._depth = threading.local()
+
+    def wrap(self, owner: Any, attribute: str) -> None:
+        original = getattr(owner, attribute)
+        timer = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth = getattr(timer._depth, "value", 0)
+            timer._depth.value = depth + 1
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timer._depth.value = depth
+                if depth == 0:  # only the outermost call: boto3.client makes a Session inside
+                    with timer._lock:
+                        timer.seconds += time.perf_counter() - began
+
+        setattr(owner, attribute, timed)
+
+
 def main() -> None:
     variant = sys.argv[1]
     if "--full-venv" not in sys.argv:
@@ -69,6 +112,11 @@ def main() -> None:
     for module in LIBRARIES[variant]:
         importlib.import_module(module)
     imported = time.perf_counter()
+    clients = _ClientTimer()
+    boto3 = importlib.import_module("boto3")  # imported already, but by one peer
+    clients.wrap(boto3.session.Session, "__init__")
+    clients.wrap(boto3.session.Session, "client")
+    clients.wrap(boto3, "client")
     handler = _init(variant)
     initialised = time.perf_counter()
     handler({}, type("Context", (), {})())
@@ -80,6 +128,7 @@ def main() -> None:
                 "init_ms": (initialised - imported) * 1e3,
                 "first_ms": (invoked - initialised) * 1e3,
                 "total_ms": (invoked - began) * 1e3,
+                "clients_ms": clients.seconds * 1e3,
                 "before_ms": (began - STARTED) * 1e3,
             }
         )

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import FetchError, NotFoundError
 from ..names import SecretId, strip_arn_suffix
 from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
+from .groups import map_groups
 
 BATCH_GET_SECRET_VALUE_LIMIT = 20
 
@@ -82,8 +83,8 @@ def batch_get_secret_values_found(
     errors: dict[SecretId, str] = {}
     groups = list(group_ids(secrets))
     logger.debug("BatchGetSecretValue: %d secrets in %d calls", sum(map(len, groups)), len(groups))
-    for group in groups:
-        group_values, group_errors = _fetch_group(client, group)
+    # All calls at once (see groups.py): one refresh costs one round trip.
+    for group_values, group_errors in map_groups(lambda group: _fetch_group(client, group), groups):
         values.update(group_values)
         errors.update(group_errors)
     for secret in secrets:

@@ -1,4 +1,8 @@
-"""SSM Parameter Store fetcher: GetParameter, GetParameters in groups of ten, by path."""
+"""SSM Parameter Store fetcher: GetParameter, GetParameters in groups of ten (at once), by path.
+
+GetParametersByPath pages cannot be fetched at once: each request needs the
+NextToken of the page before it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..names import ParameterName
 from .errors import incomplete, translated
+from .groups import map_groups
 
 GET_PARAMETERS_LIMIT = 10
 
@@ -63,23 +68,36 @@ def get_parameters_found(
     """
     values: dict[ParameterName, ParameterValue] = {}
     missing: list[ParameterName] = []
-    for group in group_names(names):
-        resource = ", ".join(name.full for name in group)
-        with translated("GetParameters", resource):
-            response = client.get_parameters(
-                Names=[name.full for name in group], WithDecryption=decrypt
-            )
-        if "Parameters" not in response:
-            raise incomplete("GetParameters", resource, "Parameters")
-        parameters = response["Parameters"]
-        _check_names(parameters, "GetParameters", resource)
-        secure = set() if decrypt else _secure_names(parameters)
-        if secure:
-            parameters = [p for p in parameters if p["Name"].partition(":")[0] not in secure]
-        found = _match_results(client, group, parameters)
+    groups = list(group_names(names))
+    # All calls at once (see groups.py): one refresh costs one round trip.
+    results = map_groups(lambda group: _get_group(client, group, decrypt), groups)
+    for group, (found, secure) in zip(groups, results, strict=True):
         values.update(found)
         missing.extend(name for name in group if name not in found and name.name not in secure)
     return values, missing
+
+
+def _get_group(
+    client: Any, group: list[ParameterName], decrypt: bool
+) -> tuple[dict[ParameterName, ParameterValue], set[str]]:
+    """One GetParameters call: the values found by the name asked for, and SecureStrings left out.
+
+    Without `decrypt`, SecureString parameters are left out of the values: their
+    names come back in the set, so that they count as neither found nor missing.
+    """
+    resource = ", ".join(name.full for name in group)
+    with translated("GetParameters", resource):
+        response = client.get_parameters(
+            Names=[name.full for name in group], WithDecryption=decrypt
+        )
+    if "Parameters" not in response:
+        raise incomplete("GetParameters", resource, "Parameters")
+    parameters = response["Parameters"]
+    _check_names(parameters, "GetParameters", resource)
+    secure = set() if decrypt else _secure_names(parameters)
+    if secure:
+        parameters = [p for p in parameters if p["Name"].partition(":")[0] not in secure]
+    return _match_results(client, group, parameters), secure
 
 
 def _secure_names(parameters: list[dict[str, Any]]) -> set[str]:

@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+# The demo's defaults, kept in one place; demo.py imports no AWS or moto at import.
+from .demo import DEFAULT_HANDLER, DEFAULT_SEED, DEFAULT_UNCACHED_HANDLER
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -19,13 +22,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="run an example handler on an embedded moto server and count AWS calls"
     )
-    demo.add_argument("--handler", default="examples.orders.handler", help="MODULE.FUNCTION")
+    demo.add_argument(
+        "--handler",
+        default=DEFAULT_HANDLER,
+        help="MODULE:FUNCTION of the handler (default: the orders example shipped in the package)",
+    )
     demo.add_argument(
         "--uncached-handler",
-        default="examples.orders_uncached.handler",
-        help="the same handler without a cache, for comparison ('' to skip)",
+        default=DEFAULT_UNCACHED_HANDLER,
+        help="MODULE:FUNCTION of the same handler without a cache, for comparison ('' to skip)",
     )
-    demo.add_argument("--task-root", default=".", help="folder the handler is imported from")
+    demo.add_argument(
+        "--seed",
+        default=DEFAULT_SEED,
+        help="MODULE:FUNCTION that creates the handler's parameters, secrets and files in moto",
+    )
+    demo.add_argument(
+        "--task-root", default=".", help="folder MODULE is imported from (default: current folder)"
+    )
     demo.add_argument("--invocations", type=int, default=120)
     demo.add_argument(
         "--interval", type=float, default=5.0, help="simulated seconds between invocations"
@@ -114,6 +128,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         handler=args.handler,
         uncached_handler=args.uncached_handler or None,
         task_root=args.task_root,
+        seed=args.seed,
         invocations=args.invocations,
         interval=args.interval,
     )

@@ -35,20 +35,42 @@ class Run:
     answers: list[Any] = field(default_factory=list)
 
 
+DEMO_APP = "lambda_cache_di.tools.demo_app"
+DEFAULT_HANDLER = f"{DEMO_APP}.orders:handler"
+DEFAULT_UNCACHED_HANDLER = f"{DEMO_APP}.orders_uncached:handler"
+DEFAULT_SEED = f"{DEMO_APP}.world:seed"
+MOTO_MISSING = (
+    "demo: the demo runs an embedded moto server, and moto is not installed; "
+    "install it with: pip install 'lambda-cache-di[demo]'"
+)
+
+
 def load(reference: str) -> Callable[..., Any]:
-    """`package.module.function` → the function, importing the module (a cold start)."""
-    module_name, _, attribute = reference.rpartition(".")
-    if not module_name:
-        raise SystemExit(f"demo: {reference!r} is not MODULE.FUNCTION")
+    """`module:function` (or the older `module.function`) → the function, importing the module."""
+    module_name, colon, attribute = reference.partition(":")
+    if not colon:
+        module_name, _, attribute = reference.rpartition(".")
+    if not module_name or not attribute:
+        raise SystemExit(f"demo: {reference!r} is not MODULE:FUNCTION")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise SystemExit(
-            f"demo: cannot import {module_name!r} ({exc}); run from a clone of "
-            "lambda-cache-di or pass --task-root"
+            f"demo: cannot import {module_name!r} ({exc}); "
+            "pass --task-root, the folder that holds it"
         ) from None
-    function: Callable[..., Any] = getattr(module, attribute)
+    function: Callable[..., Any] | None = getattr(module, attribute, None)
+    if not callable(function):
+        raise SystemExit(f"demo: {module_name!r} has no function {attribute!r}")
     return function
+
+
+def _moto_installed() -> bool:
+    try:
+        import moto.server  # noqa: F401  (the demo starts it next)
+    except ImportError:
+        return False
+    return True
 
 
 def run_handler(
@@ -81,9 +103,12 @@ def run_demo(
     task_root: str,
     invocations: int,
     interval: float,
-    seed: str = "examples.demo_world.seed",
+    seed: str = DEFAULT_SEED,
     out: TextIO = sys.stdout,
 ) -> int:
+    if not _moto_installed():
+        print(MOTO_MISSING, file=sys.stderr)
+        return 2
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     sys.path.insert(0, os.path.abspath(task_root))
     server = MotoServer()

@@ -12,8 +12,8 @@ from lambda_cache_di import invalidate_all, set_clock
 
 @pytest.fixture
 def orders(cold_start):
-    """examples.orders imported anew: a cold start with a new container."""
-    return cold_start("examples.orders")
+    """The orders handler imported anew: a cold start with a new container."""
+    return cold_start("lambda_cache_di.tools.demo_app.orders")
 
 
 def test_handler_with_fakes(orders, tmp_path):

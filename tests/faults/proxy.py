@@ -95,10 +95,14 @@ class FaultProxy:
         self.delay_seconds = delay_seconds
         # Body bytes a TRUNCATE answer sends; None sends half of the body.
         self.keep_bytes: int | None = None
+        # Seconds each relayed request waits before it goes upstream: a far-away endpoint.
+        self.latency_seconds = 0.0
         self._queued: deque[Fault] = deque()
         # Connections are numbered as accepted; those up to `_silent_upto` get no answer.
         self.connections = 0
         self._silent_upto = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -190,6 +194,19 @@ class FaultProxy:
     def reset_counts(self) -> None:
         with self._lock:
             self._exchanges.clear()
+            self._max_in_flight = self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests being handled at once since the last `reset_counts()`."""
+        with self._lock:
+            return self._max_in_flight
+
+    def arrived(self, change: int) -> None:
+        """Count a request in (+1) or out (-1)."""
+        with self._lock:
+            self._in_flight += change
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
 
     # -- relaying ------------------------------------------------------------
 
@@ -227,6 +244,13 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.connection_number = proxy.new_connection()
 
         def _handle(self) -> None:
+            proxy.arrived(+1)
+            try:
+                self._handle_counted()
+            finally:
+                proxy.arrived(-1)
+
+        def _handle_counted(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             target = self.headers.get("X-Amz-Target")
@@ -249,6 +273,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 proxy.record(Exchange(operation, fault, status, len(payload)))
                 self._answer(status, "", headers, payload, len(payload))
             else:
+                if proxy.latency_seconds:
+                    proxy.wait_or_stop(proxy.latency_seconds)
                 self._relay(operation, fault, body)
 
         def _relay(self, operation: str, fault: Fault, body: bytes) -> None:

@@ -245,10 +245,10 @@ class TestReadme:
         return match.group(1)
 
     def test_iam_policy_output(self):
-        """The JSON shown is what iam-policy prints for containers.app:AppContainer."""
+        """The JSON shown is what iam-policy prints for the demo's AppContainer."""
         result = run(
             "iam-policy",
-            "containers.app:AppContainer",
+            "lambda_cache_di.tools.demo_app.app:AppContainer",
             "--region",
             "eu-west-1",
             "--account",
@@ -269,7 +269,7 @@ class TestReadme:
         aws_client("s3").create_bucket(Bucket="models")
         result = run(
             "check",
-            "containers.app:AppContainer",
+            "lambda_cache_di.tools.demo_app.app:AppContainer",
             cwd=REPOSITORY,
             env={"AWS_ENDPOINT_URL": moto_endpoint, "TMPDIR": str(tmp_path)},
         )

@@ -51,3 +51,65 @@ def test_default_demo_prints_the_readme_table():
     printed = result.stdout.splitlines()
     missing = [line for line in table.splitlines() if line not in printed]
     assert missing == []
+
+
+USER_HANDLER = """
+from dependency_injector import containers
+from dependency_injector.wiring import Provide, inject
+
+from lambda_cache_di import SSMParameter
+
+
+class Container(containers.DeclarativeContainer):
+    table = SSMParameter("/prod/orders/table", max_age_in_seconds=60)
+
+
+@inject
+def handler(event, context, table: str = Provide[Container.table]):
+    return {"table": table}
+
+
+container = Container()
+container.wire(modules=[__name__])
+"""
+
+
+def test_colon_form_runs_a_users_module_from_its_task_root(tmp_path):
+    """`--handler mine:handler --task-root DIR` imports the user's module from DIR, not the cwd."""
+    task_root = tmp_path / "task"
+    task_root.mkdir()
+    (task_root / "mine.py").write_text(USER_HANDLER)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_cache_di",
+            "demo",
+            "--handler",
+            "mine:handler",
+            "--uncached-handler",
+            "",
+            "--task-root",
+            str(task_root),
+            "--invocations",
+            "24",
+            "--interval",
+            "25",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("mine:handler: 24 invocations, one every 25 s")
+    assert "| table | /prod/orders/table | 60 s | 16 | 8 | 0 |" in lines
+    assert "| AmazonSSM.GetParameter | 8 |" in lines
+
+
+def test_a_missing_function_is_named():
+    """A module without the named function ends the demo with a message naming both."""
+    result = run_demo("--handler", "lambda_cache_di.tools.demo_app.orders:nope")
+    assert result.returncode != 0
+    assert "has no function 'nope'" in result.stderr

@@ -2,21 +2,22 @@
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.app import AppContainer
+from .app import AppContainer
 
 
 @inject
 def handler(
-    event: dict,
+    event: dict[str, Any],
     context: object,
     table_name: str = Provide[AppContainer.table_name],
     db_conn: str = Provide[AppContainer.db_conn],
     model: Path = Provide[AppContainer.model],
-) -> dict:
+) -> dict[str, Any]:
     weights = json.loads(model.read_text())
     score = sum(weights["weights"].get(item, 0.0) for item in event.get("items", []))
     return {

@@ -16,7 +16,7 @@ def read_json(path: Path) -> Any:
 class AppContainer(containers.DeclarativeContainer):
     """What the orders handler needs, each value with its own max age."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.orders"])
+    wiring_config = containers.WiringConfiguration(modules=[".orders"])
 
     aws = providers.Container(AwsClients)
 

@@ -1,11 +1,12 @@
 """The orders handler as often written without a cache: three AWS calls per invocation.
 
-The demo runs it beside examples/orders.py to count what caching saves.
+The demo runs it beside orders.py to count what caching saves.
 """
 
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -16,7 +17,7 @@ s3 = boto3.client("s3")
 MODEL_PATH = Path(tempfile.gettempdir()) / "orders-uncached-model.json"
 
 
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     table_name = ssm.get_parameter(Name="/prod/orders/table")["Parameter"]["Value"]
     db_conn = secretsmanager.get_secret_value(SecretId="/prod/db/conn_string")["SecretString"]
     s3.download_file("models", "churn/model.json", str(MODEL_PATH))
