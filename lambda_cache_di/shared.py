@@ -17,7 +17,6 @@ counts as absent.
 from __future__ import annotations
 
 import base64
-import errno
 import fcntl
 import hashlib
 import json
@@ -94,15 +93,24 @@ def private_directory(folder: Path | None = None) -> Iterator[int]:
     try:
         fd = os.open(folder, _DIR_FLAGS)
     except OSError as exc:
-        reason = "is a symbolic link" if exc.errno == errno.ELOOP else "is not a folder"
-        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-            reason = f"cannot be opened ({exc.strerror})"
-        raise refusal(folder, reason) from None
+        raise refusal(folder, _why_not_opened(folder, exc)) from None
     try:
         _check_private(folder, os.fstat(fd))
         yield fd
     finally:
         os.close(fd)
+
+
+def _why_not_opened(folder: Path, exc: OSError) -> str:
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return f"cannot be opened ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a folder"
+    return f"cannot be opened ({exc.strerror})"
 
 
 def _check_private(folder: Path, info: os.stat_result) -> None:
