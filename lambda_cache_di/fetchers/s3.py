@@ -129,9 +129,11 @@ def download(
 
 
 def make_parents(folder: Path, uri: str) -> None:
-    """Create the copy's folder and its missing parents with mode 0700."""
+    """Create the copy's folder and its missing parents, each with mode 0700."""
+    missing = [folder, *folder.parents]
     try:
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        for parent in reversed(missing[: next(i for i, p in enumerate(missing) if p.exists())]):
+            parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
     except OSError as exc:
         raise FetchError(f"GetObject: cannot create {folder} for {uri} ({exc.strerror})") from exc
 
