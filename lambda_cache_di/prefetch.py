@@ -21,7 +21,9 @@ from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
 from .providers.base import CachedProvider, cached_providers
 from .providers.secrets import Secret
+from .providers.sharing import ProviderSource, batch_through_store
 from .providers.ssm import SSMParameter
+from .shared import SharedValue
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,8 @@ def _batchable(provider: CachedProvider[Any]) -> bool:
 
 def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
     try:
-        provider.refresh()
+        # Not refresh(): a value another process just fetched for the environment will do.
+        provider._entry.get()
     except Exception as exc:
         return {name: exc}
     return {}
@@ -125,11 +128,21 @@ def _submit_batches(
 def _batch(
     fetch: BatchFetch, client: Any, keys: list[Any], users: list[Named]
 ) -> dict[str, BaseException]:
-    """One batch call: each provider gets its value, or the error of its own key alone."""
+    """One batch call: each provider gets its value, or the error of its own key alone.
+
+    Shared providers go through the store: what another process fetched is
+    read, and only what is missing is fetched, once for the environment.
+    """
     failures: dict[str, BaseException] = {}
-    began = users[0][1].clock()
     try:
-        values, errors = fetch(client, keys)
+        found, errors = batch_through_store(
+            [
+                (_key_of(p), _tier_of(p), p.private_value if p.shared is None else None)
+                for _, p in users
+            ],
+            lambda missing: fetch(client, missing),
+            users[0][1].clock,
+        )
     except Exception as exc:
         return {name: exc for name, _ in users}
     for name, provider in users:
@@ -138,10 +151,19 @@ def _batch(
             failures[name] = errors[key]
             continue
         try:
-            provider._entry.put(_transformed(provider, values[key]), fetched_at=began)
+            value, fetched_at = found[key]
+            provider._entry.put(provider._finish(value), fetched_at=fetched_at)
         except Exception as exc:
             failures[name] = exc
+        value = None
+    # Errors returned keep this frame in their tracebacks: leave no value in it.
+    found.clear()
     return failures
+
+
+def _tier_of(provider: CachedProvider[Any]) -> SharedValue | None:
+    source = provider._entry.source
+    return source.tier() if isinstance(source, ProviderSource) else None
 
 
 def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
@@ -158,10 +180,3 @@ def _secrets_found(client: Any, ids: list[Any]) -> tuple[dict[Any, Any], dict[An
 
 def _key_of(provider: CachedProvider[Any]) -> Any:
     return provider.name if isinstance(provider, SSMParameter) else provider.secret_id  # type: ignore[attr-defined]
-
-
-def _transformed(provider: CachedProvider[Any], raw: Any) -> Any:
-    """A batched raw value as the provider's own fetch would have returned it."""
-    if isinstance(provider, Secret) and provider.transform == "json":
-        return secrets_fetcher.parse_json(raw, provider.resource)
-    return raw

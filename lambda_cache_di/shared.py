@@ -361,6 +361,11 @@ class SharedValue:
         self._private = private
         self._known_private = False
 
+    @property
+    def max_age(self) -> float:
+        """How long a shared record of this value stays fresh."""
+        return self._max_age
+
     def load(self, force: bool = False) -> tuple[Any, float]:
         """The value and when it was fetched: a fresh shared one, else one fetched now."""
         clock = self._clock()

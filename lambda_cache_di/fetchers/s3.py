@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -308,6 +309,20 @@ def fetch_copy(
         copy = _confirmed(path, current, result, began, timer())
         shared.keep(session, key, shared.Record(began, _describe(copy)))
         return copy
+
+
+def expire_copy(path: Path, before: float, state_folder: Path | None = None) -> None:
+    """Make the copy's record stale if it was fetched at or before `before`; keep its ETag.
+
+    The next caller then asks S3 again, conditionally: an unchanged object costs no body.
+    """
+    store = shared.SharedStore(state_folder)
+    key = "s3:" + os.fsdecode(path)
+    with store.session([key], os.fsdecode(path)) as session:
+        record = session.read(key)
+        if record is not None and record.fetched_at <= before and isinstance(record.value, dict):
+            stale = dict(record.value, done_at=repr(-math.inf))
+            shared.keep(session, key, shared.Record(-math.inf, stale))
 
 
 def _confirmed(

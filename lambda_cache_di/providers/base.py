@@ -18,6 +18,7 @@ from ..cache import CacheEntry, CacheStats, Clock
 from ..errors import ConfigurationError
 from ..fetchers.clients import default_client
 from ..names import check_fraction, check_seconds
+from .sharing import ProviderSource, check_shared
 
 if TYPE_CHECKING:
     pass
@@ -34,6 +35,7 @@ class CacheOptions(TypedDict, total=False):
     backoff_cap_in_seconds: float
     jitter: float
     clock: Clock
+    shared: bool | None
 
 
 DEFAULT_MAX_AGE_SECONDS = 60.0
@@ -63,6 +65,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     __slots__ = ("_client", "_entry", "_options", "_provide")
 
     service: ClassVar[str]
+    # Whether `shared=None` shares this kind of value where several processes run.
+    shared_by_default: ClassVar[bool] = True
+    source_class: ClassVar[type[ProviderSource]] = ProviderSource
 
     def __init__(
         self,
@@ -73,6 +78,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         backoff_cap_in_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS,
         jitter: float = 0,
         clock: Clock = time.monotonic,
+        shared: bool | None = None,
     ) -> None:
         if max_age_in_seconds is None:
             max_age_in_seconds = default_max_age()
@@ -87,6 +93,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
                 backoff_cap_in_seconds, "backoff_cap_in_seconds"
             ),
             "jitter": check_fraction(jitter, "jitter"),
+            "shared": check_shared(shared),
         }
         self._client = _check_client(client)
         self._entry: CacheEntry[T] = CacheEntry(
@@ -96,6 +103,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             backoff_cap=self._options["backoff_cap_in_seconds"],
             jitter=self._options["jitter"],
             clock=clock,
+            source=self.source_class(self),
         )
         # dependency-injector calls `self._provide(args, kwargs)`; binding it straight
         # to the entry keeps a cache hit to one Python call.
@@ -206,6 +214,25 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     def _fetch(self) -> T:
         return self._fetch_with(self.resolve_client())
+
+    # -- the shared tier (see providers/sharing.py) ---------------------------
+
+    @property
+    def shared(self) -> bool | None:
+        """As given: True shares across processes, False never does, None by the auto rule."""
+        return self._options["shared"]  # type: ignore[no-any-return]
+
+    def _fetch_raw(self) -> Any:
+        """The value as fetched, before any transform: what the shared tier stores."""
+        return self._fetch_with(self.resolve_client())
+
+    def _finish(self, raw: Any) -> T:
+        """The value this provider returns, made from a raw fetched value."""
+        return raw  # type: ignore[no-any-return]
+
+    def private_value(self, raw: Any) -> bool:
+        """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
+        return False
 
 
 def _check_client(client: Any) -> Any:

@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers import s3
 from ..fetchers.s3 import FreeSpace, free_bytes
 from ..names import S3Location, check_seconds, parse_s3_uri
+from ..shared import resolve_shared
 from .base import CachedProvider, CacheOptions
+from .sharing import ProviderSource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+
+class _CopySource(ProviderSource):
+    """S3 copies share through the copy's own lock and record, not through a SharedValue."""
+
+    __slots__ = ()
+
+    def load(self, force: bool = False) -> tuple[Any, float]:
+        provider = cast("S3File", self._provider)
+        shared = resolve_shared(provider.shared, provider.shared_by_default)
+        path, fetched_at = provider._copy(
+            None if force or not shared else provider.max_age_in_seconds
+        )
+        return provider._finish(path), fetched_at
+
+    def forget(self, before: float) -> None:
+        provider = cast("S3File", self._provider)
+        if provider._local_path is not None:
+            with suppress(LambdaCacheError, OSError):
+                s3.expire_copy(provider._local_path, before)
 
 
 class S3File(CachedProvider[Path]):
@@ -42,6 +65,8 @@ class S3File(CachedProvider[Path]):
         "_location",
     )
     service = "s3"
+
+    source_class = _CopySource
 
     def __init__(
         self,
@@ -127,6 +152,11 @@ class S3File(CachedProvider[Path]):
         return self._entry.get()
 
     def _fetch_with(self, client: Any) -> Path:
+        return self._copy(None, client)[0]
+
+    def _copy(self, max_age: float | None, client: Any = None) -> tuple[Path, float]:
+        """The copy, downloaded unless another's arrived meanwhile or is younger than `max_age`."""
+        client = self.resolve_client() if client is None else client
         path = self._local_path = self.local_path
         self._local_path_text = str(path)
         options = s3.CopyOptions(
@@ -134,10 +164,11 @@ class S3File(CachedProvider[Path]):
             free_space=self._free_space,
             timeout=self._download_timeout,
         )
-        clock = self.clock
         since = time.monotonic()
-        s3.fetch_copy(client, self._location, path, options, clock=clock, since=since, max_age=None)
-        return path
+        copy = s3.fetch_copy(
+            client, self._location, path, options, clock=self.clock, since=since, max_age=max_age
+        )
+        return path, copy.fetched_at
 
 
 def _path_text(value: object, argument: str) -> str:

@@ -58,6 +58,7 @@ class Secret(CachedProvider[Any]):
 
     __slots__ = ("_secret_id", "_transform", "_version_id", "_version_stage")
     service = "secretsmanager"
+    shared_by_default = False
 
     def __init__(
         self,
@@ -115,15 +116,23 @@ class Secret(CachedProvider[Any]):
         }
 
     def _fetch_with(self, client: Any) -> Any:
-        value = secrets.get_secret_value(
+        return self._finish(self._fetch_raw_with(client))
+
+    def _fetch_raw(self) -> Any:
+        return self._fetch_raw_with(self.resolve_client())
+
+    def _fetch_raw_with(self, client: Any) -> Any:
+        return secrets.get_secret_value(
             client, self._secret_id, self._version_stage, self._version_id
         )
+
+    def _finish(self, raw: Any) -> Any:
         if self._transform != "json":
-            return value
+            return raw
         try:
-            return secrets.parse_json(value, self.resource)
+            return secrets.parse_json(raw, self.resource)
         except TransformError:
-            del value  # the traceback keeps this frame: leave no secret in it
+            del raw  # the traceback keeps this frame: leave no secret in it
             raise
 
 
@@ -137,6 +146,7 @@ class Secrets(CachedProvider[dict[str, Any]]):
 
     __slots__ = ("_keyed", "_transform")
     service = "secretsmanager"
+    shared_by_default = False
 
     def __init__(
         self,
@@ -167,14 +177,20 @@ class Secrets(CachedProvider[dict[str, Any]]):
         }
 
     def _fetch_with(self, client: Any) -> dict[str, Any]:
+        return self._finish(self._fetch_raw_with(client))
+
+    def _fetch_raw(self) -> Any:
+        return self._fetch_raw_with(self.resolve_client())
+
+    def _fetch_raw_with(self, client: Any) -> dict[str, Any]:
         values = secrets.batch_get_secret_values(client, list(self._keyed.values()))
+        return {key: values[secret] for key, secret in self._keyed.items()}
+
+    def _finish(self, raw: Any) -> dict[str, Any]:
         if self._transform != "json":
-            return {key: values[secret] for key, secret in self._keyed.items()}
+            return raw  # type: ignore[no-any-return]
         try:
-            return {
-                key: secrets.parse_json(values[secret], secret.id)
-                for key, secret in self._keyed.items()
-            }
+            return {key: secrets.parse_json(raw[key], self._keyed[key].id) for key in self._keyed}
         except TransformError:
-            del values  # the traceback keeps this frame: leave no secret in it
+            del raw  # the traceback keeps this frame: leave no secret in it
             raise

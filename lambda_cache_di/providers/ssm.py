@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..fetchers import ssm
-from ..fetchers.ssm import ParameterValue
+from ..fetchers.ssm import ParameterValue, holds_secure_text
 from ..names import (
     ParameterName,
     keyed,
@@ -44,6 +44,9 @@ class SSMParameter(CachedProvider[ParameterValue]):
     def _fetch_with(self, client: Any) -> ParameterValue:
         return ssm.get_parameter(client, self._name)
 
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)
+
 
 class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
@@ -77,6 +80,9 @@ class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
         values = ssm.get_parameters(client, list(self._keyed.values()))
         return {key: values[name] for key, name in self._keyed.items()}
 
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)
+
 
 class SSMParametersByPath(CachedProvider[dict[str, ParameterValue]]):
     """Every parameter under a path, keyed by its name relative to the path."""
@@ -108,3 +114,6 @@ class SSMParametersByPath(CachedProvider[dict[str, ParameterValue]]):
 
     def _fetch_with(self, client: Any) -> dict[str, ParameterValue]:
         return ssm.get_parameters_by_path(client, self._path, self._recursive)
+
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)
