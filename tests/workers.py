@@ -87,3 +87,51 @@ def s3_callers(
         worker.start()
     for worker in workers:
         worker.join()
+
+
+MAX_AGE = 6.0
+
+
+def shared_app() -> Any:
+    """A container of parameters, a group, a file, a default secret and a shared one."""
+    from dependency_injector import containers
+
+    from lambda_cache_di import S3File, Secret, SSMParameter, SSMParameters
+
+    class SharedApp(containers.DeclarativeContainer):
+        table = SSMParameter("/app/table", max_age_in_seconds=MAX_AGE)
+        url = SSMParameter("/app/url", max_age_in_seconds=MAX_AGE)
+        group = SSMParameters(["/app/a", "/app/b"], max_age_in_seconds=MAX_AGE)
+        model = S3File("s3://models/m.json", max_age_in_seconds=MAX_AGE)
+        password = Secret("app/password", max_age_in_seconds=MAX_AGE)
+        token = Secret("app/token", max_age_in_seconds=MAX_AGE, shared=True)
+
+    return SharedApp()
+
+
+def read_all(container: Any) -> dict[str, Any]:
+    return {
+        "table": container.table(),
+        "url": container.url(),
+        "group": container.group(),
+        "model": container.model().read_text(),
+        "password": container.password(),
+        "token": container.token(),
+    }
+
+
+def prefetch_and_call(environment: dict[str, str], first: Any, second: Any, results: Any) -> None:
+    """Prefetch and call everything; after the second barrier (past expiry), call again."""
+    os.environ.update(environment)
+    from lambda_cache_di import prefetch
+
+    container = shared_app()
+    try:
+        first.wait()
+        failures = prefetch(container)
+        results.put(("first", sorted(failures), read_all(container)))
+        first.wait()  # the test counts the requests of the first round here
+        second.wait()
+        results.put(("second", [], read_all(container)))
+    except Exception as exc:
+        results.put(("error", [repr(exc)], {}))
