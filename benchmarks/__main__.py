@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import calls, coldstart, fleet, processes, warm
+from . import calls, coldstart, derived, fleet, processes, warm
 from .common import bench_server
 from .fleet import SSM_DEFAULT_TPS
 
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += warm_rows(
             warm.run(rounds=3 if args.quick else 15, calls=500 if args.quick else 2000)
         )
+        rows += derived.rows(derived.run(rounds=3 if args.quick else 15))
         rows += calls_rows(calls.run(server))
         rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 5))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)

@@ -1,4 +1,4 @@
-"""(g) Several processes per environment: `python -m benchmarks.processes [--quick]`.
+"""(h) Several processes per environment: `python -m benchmarks.processes [--quick]`.
 
 Two measures.
 
@@ -173,7 +173,7 @@ def cold_rows(rows: list[dict[str, Any]], delay: float) -> list[tuple[str, str, 
         breakdown = ", ".join(f"{op.split('.')[-1]} {n}" for op, n in sorted(requests.items()))
         table.append(
             (
-                f"(g) {row['processes']} processes cold-start together, {delay * 1000:.0f} ms "
+                f"(h) {row['processes']} processes cold-start together, {delay * 1000:.0f} ms "
                 "per request",
                 "shared" if row["shared"] else "not shared (`LAMBDA_CACHE_DI_SHARED=0`)",
                 "AWS requests / ms to first invocation, median (slowest)",
@@ -187,7 +187,7 @@ def cold_rows(rows: list[dict[str, Any]], delay: float) -> list[tuple[str, str, 
 def fleet_rows() -> list[tuple[str, str, str, str]]:
     return [
         (
-            "(g) fleet: 1,000 environments x 16 processes, one SSM value, max age 60 s (simulated)",
+            "(h) fleet: 1,000 environments x 16 processes, one SSM value, max age 60 s (simulated)",
             "shared" if shared else "not shared",
             f"SSM req/s (vs {SSM_DEFAULT_TPS} TPS): peak / peak after the first minute / mean",
             f"**{result['peak']:.0f}** / {result['steady_peak']:.0f} / {result['mean']:.1f}",

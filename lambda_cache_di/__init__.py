@@ -12,6 +12,7 @@ from .errors import (
 )
 from .prefetch import prefetch
 from .providers.base import CachedProvider, invalidate_all, set_clock
+from .providers.derived import Derived
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
@@ -21,6 +22,7 @@ __all__ = [
     "CacheStats",
     "CachedProvider",
     "ConfigurationError",
+    "Derived",
     "FetchError",
     "LambdaCacheError",
     "NotFoundError",

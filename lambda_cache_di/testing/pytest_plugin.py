@@ -11,11 +11,24 @@ Fixtures:
   passes keyword arguments to it (`timeout_in_seconds=`, `function_name=`, ...).
 - `invalidate_caches`: call it with containers (`invalidate_caches(container)`)
   to drop their cached values at once and again after the test.
+- `lambda_runtime`: call it with a handler (`lambda_runtime("app.handler")`)
+  to run that module under the real Lambda runtime interface client
+  (`python -m awslambdaric`, which must be installed) polling a Runtime API
+  emulator; it returns a `LambdaRuntime` whose `invoke(event)` returns the
+  handler's JSON response. The process runs in the rootdir, with fake
+  credentials, its own `TMPDIR`, and `AWS_ENDPOINT_URL` as the test has it
+  (set by `moto_endpoint`). Keywords: `max_concurrency=` (workers, as
+  `AWS_LAMBDA_MAX_CONCURRENCY`), `snap_start=True` (with `on_restore=`, called
+  with the `LambdaRuntime` at `restore/next`), `environment=` (more variables), `cwd=`,
+  `endpoint_url=`. Every runtime is killed, workers included, after the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+import importlib.util
+import os
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -23,6 +36,7 @@ import pytest
 from ..fetchers.clients import reset_default_clients
 from ..providers.base import invalidate_all
 from . import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
+from .runtime import LambdaRuntime, run_handler
 
 # Variables that would send a service's requests somewhere other than AWS_ENDPOINT_URL.
 _SERVICE_ENDPOINT_VARIABLES = (
@@ -92,3 +106,38 @@ def invalidate_caches() -> Iterator[Callable[..., None]]:
     yield invalidate
     for container in registered:
         invalidate_all(container)
+
+
+@pytest.fixture
+def lambda_runtime(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., LambdaRuntime]]:
+    """Run handler modules under awslambdaric; every one is stopped after the test."""
+    with contextlib.ExitStack() as stack:
+
+        def start(
+            handler: str,
+            *,
+            max_concurrency: int | None = None,
+            snap_start: bool = False,
+            on_restore: Callable[[LambdaRuntime], None] | None = None,
+            environment: Mapping[str, str] | None = None,
+            cwd: str | os.PathLike[str] | None = None,
+            endpoint_url: str | None = None,
+        ) -> LambdaRuntime:
+            if importlib.util.find_spec("awslambdaric") is None:
+                pytest.fail("lambda_runtime needs awslambdaric: pip install awslambdaric")
+            return stack.enter_context(
+                run_handler(
+                    handler,
+                    cwd=request.config.rootpath if cwd is None else cwd,
+                    tmpdir=tmp_path_factory.mktemp("lambda-runtime"),
+                    endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL"),
+                    max_concurrency=max_concurrency,
+                    snap_start=snap_start,
+                    environment=environment,
+                    on_restore=on_restore,
+                )
+            )
+
+        yield start

@@ -1,4 +1,4 @@
-"""The README's "Testing your handlers": the orders handler with fakes, and against moto."""
+"""docs/testing.md: the orders handler with fakes, and against moto."""
 
 from __future__ import annotations
 

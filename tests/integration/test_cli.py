@@ -202,9 +202,9 @@ class TestCheck:
 
 
 class TestReadme:
-    """The command-line output shown in docs/readme/60-tooling.md is the real output."""
+    """The command-line output shown in docs/cli.md is the real output."""
 
-    SECTION = (REPOSITORY / "docs" / "readme" / "60-tooling.md").read_text()
+    SECTION = (REPOSITORY / "docs" / "cli.md").read_text()
 
     def block(self, language: str) -> str:
         match = re.search(rf"```{language}\n(.*?)```", self.SECTION, flags=re.DOTALL)
