@@ -7,10 +7,13 @@ what it got through a queue. Nothing here runs in the test process itself.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import multiprocessing
 import os
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,7 @@ def s3_callers(
         worker.join()
 
 
+# The shared app reads its max age from LAMBDA_CACHE_DI_MAX_AGE, set by each test.
 MAX_AGE = 6.0
 
 
@@ -99,12 +103,12 @@ def shared_app() -> Any:
     from lambda_cache_di import S3File, Secret, SSMParameter, SSMParameters
 
     class SharedApp(containers.DeclarativeContainer):
-        table = SSMParameter("/app/table", max_age_in_seconds=MAX_AGE)
-        url = SSMParameter("/app/url", max_age_in_seconds=MAX_AGE)
-        group = SSMParameters(["/app/a", "/app/b"], max_age_in_seconds=MAX_AGE)
-        model = S3File("s3://models/m.json", max_age_in_seconds=MAX_AGE)
-        password = Secret("app/password", max_age_in_seconds=MAX_AGE)
-        token = Secret("app/token", max_age_in_seconds=MAX_AGE, shared=True)
+        table = SSMParameter("/app/table")
+        url = SSMParameter("/app/url")
+        group = SSMParameters(["/app/a", "/app/b"])
+        model = S3File("s3://models/m.json")
+        password = Secret("app/password")
+        token = Secret("app/token", shared=True)
 
     return SharedApp()
 
@@ -118,6 +122,54 @@ def read_all(container: Any) -> dict[str, Any]:
         "password": container.password(),
         "token": container.token(),
     }
+
+
+class BodyRecorder:
+    """WSGI middleware that counts the secret ids of every Secrets Manager request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.secret_ids: Counter[str] = Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target.startswith("secretsmanager."):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            request = json.loads(body or b"{}")
+            for secret in request.get("SecretIdList", [request.get("SecretId")]):
+                self.secret_ids[str(secret)] += 1
+        return self.app(environ, start_response)
+
+
+def seed_shared_app(endpoint: str) -> None:
+    """The values of `shared_app`: three String parameters, a StringList, two secrets, a file."""
+    import boto3
+
+    options: dict[str, Any] = {"region_name": "us-east-1", "endpoint_url": endpoint}
+    ssm = boto3.client("ssm", **options)
+    for name, value in {"/app/table": "orders", "/app/url": "https://api", "/app/a": "A"}.items():
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/app/b", Value="x,y", Type="StringList", Overwrite=True)
+    sm = boto3.client("secretsmanager", **options)
+    sm.create_secret(Name="app/password", SecretString=SECRET_MARKER)
+    sm.create_secret(Name="app/token", SecretString=SHARED_SECRET)
+    s3 = boto3.client("s3", **options)
+    s3.create_bucket(Bucket="models")
+    s3.put_object(Bucket="models", Key="m.json", Body=b'{"w": 1}')
+
+
+SECRET_MARKER = "pw-MARKER-5c1e"
+SHARED_SECRET = "tok-SHARED-77"
+EXPECTED = {
+    "table": "orders",
+    "url": "https://api",
+    "group": {"a": "A", "b": ["x", "y"]},
+    "model": '{"w": 1}',
+    "password": SECRET_MARKER,
+    "token": SHARED_SECRET,
+}
 
 
 def prefetch_and_call(environment: dict[str, str], first: Any, second: Any, results: Any) -> None:

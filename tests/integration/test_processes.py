@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,66 +13,30 @@ from lambda_cache_di.testing import MotoServer
 
 from .. import workers
 
-SECRET_MARKER = "pw-MARKER-5c1e"
-
-
-class BodyRecorder:
-    """WSGI middleware that keeps the secret ids of every Secrets Manager request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.secret_ids: Counter[str] = Counter()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        if target.startswith("secretsmanager."):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length)
-            environ["wsgi.input"] = io.BytesIO(body)
-            request = json.loads(body or b"{}")
-            for secret in request.get("SecretIdList", [request.get("SecretId")]):
-                self.secret_ids[str(secret)] += 1
-        return self.app(environ, start_response)
+SECRET_MARKER, EXPECTED = workers.SECRET_MARKER, workers.EXPECTED
 
 
 @pytest.fixture
-def seeded(aws_client: Any, moto_server: MotoServer) -> Any:
-    ssm = aws_client("ssm")
-    for name, value in {"/app/table": "orders", "/app/url": "https://api", "/app/a": "A"}.items():
-        ssm.put_parameter(Name=name, Value=value, Type="String")
-    ssm.put_parameter(Name="/app/b", Value="x,y", Type="StringList")
-    sm = aws_client("secretsmanager")
-    sm.create_secret(Name="app/password", SecretString=SECRET_MARKER)
-    sm.create_secret(Name="app/token", SecretString="tok-SHARED-77")
-    s3 = aws_client("s3")
-    s3.create_bucket(Bucket="models")
-    s3.put_object(Bucket="models", Key="m.json", Body=b'{"w": 1}')
+def seeded(moto_server: MotoServer, moto_endpoint: str) -> Iterator[workers.BodyRecorder]:
+    """The values of the shared app, and a recorder of the secret ids asked for."""
+    workers.seed_shared_app(moto_endpoint)
     wsgi = moto_server._server._server
-    recorder = BodyRecorder(wsgi.app)
+    recorder = workers.BodyRecorder(wsgi.app)
     wsgi.app = recorder
     moto_server.reset_counts()
     yield recorder
     wsgi.app = recorder.app
 
 
-EXPECTED = {
-    "table": "orders",
-    "url": "https://api",
-    "group": {"a": "A", "b": ["x", "y"]},
-    "model": '{"w": 1}',
-    "password": SECRET_MARKER,
-    "token": "tok-SHARED-77",
-}
-
-
 def test_eight_processes_share_one_environment(
-    seeded: BodyRecorder, moto_server: MotoServer, moto_endpoint: str, shared_folder: Path
+    seeded: workers.BodyRecorder, moto_server: MotoServer, moto_endpoint: str, shared_folder: Path
 ) -> None:
     """Prefetch in 8 processes makes the requests of one (secrets aside); expiry costs one each."""
     environment = {
         "AWS_ENDPOINT_URL": moto_endpoint,
         "LAMBDA_CACHE_DI_DIR": str(shared_folder),
         "AWS_LAMBDA_MAX_CONCURRENCY": "8",
+        "LAMBDA_CACHE_DI_MAX_AGE": str(workers.MAX_AGE),
     }
     first, second = workers.SPAWN.Barrier(9), workers.SPAWN.Barrier(9)
     results = workers.SPAWN.Queue()
@@ -117,10 +79,14 @@ def test_eight_processes_share_one_environment(
 
 
 def test_without_the_variables_each_process_fetches(
-    seeded: BodyRecorder, moto_server: MotoServer, moto_endpoint: str, shared_folder: Path
+    seeded: workers.BodyRecorder, moto_server: MotoServer, moto_endpoint: str, shared_folder: Path
 ) -> None:
     """Without AWS_LAMBDA_MAX_CONCURRENCY two processes fetch their own (shared=True aside)."""
-    environment = {"AWS_ENDPOINT_URL": moto_endpoint, "LAMBDA_CACHE_DI_DIR": str(shared_folder)}
+    environment = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "LAMBDA_CACHE_DI_DIR": str(shared_folder),
+        "LAMBDA_CACHE_DI_MAX_AGE": str(workers.MAX_AGE),
+    }
     first, second = workers.SPAWN.Barrier(3), workers.SPAWN.Barrier(3)
     results = workers.SPAWN.Queue()
     processes = [
