@@ -2,7 +2,7 @@
 
 from dependency_injector import containers, providers
 
-from examples.s3_model_loader import ModelLoader
+from examples.churn_model import load_model
 from lambda_cache_di import AwsClients, S3File
 
 DAY = 24 * 60 * 60
@@ -41,8 +41,8 @@ class Model(containers.DeclarativeContainer):
     """A model file kept for a day and parsed once per download, not once per invocation."""
 
     wiring_config = containers.WiringConfiguration(modules=["examples.s3_model"])
-    model_file = S3File("s3://models-bucket/churn/model.json", max_age_in_seconds=DAY)
-    loader = providers.Singleton(ModelLoader)
-    # A Callable, not `loader.provided.load.call(model_file)`: wiring rebuilds a
-    # `.provided` chain with the class's providers, not the container instance's.
-    model = providers.Callable(ModelLoader.load, loader, model_file)
+    # The transform gets the local Path after each download; an unchanged object
+    # (a 304 at expiry) keeps the model parsed last time.
+    model = S3File(
+        "s3://models-bucket/churn/model.json", max_age_in_seconds=DAY, transform=load_model
+    )

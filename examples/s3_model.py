@@ -5,7 +5,7 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 
 from containers.files import Model
-from examples.s3_model_loader import score
+from examples.churn_model import score
 
 
 @inject

@@ -11,7 +11,7 @@ from .errors import (
     TransformError,
 )
 from .prefetch import prefetch
-from .providers.base import CachedProvider, invalidate_all, set_clock
+from .providers.base import CachedProvider, cached_providers, invalidate_all, set_clock
 from .providers.derived import Derived
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
@@ -33,6 +33,7 @@ __all__ = [
     "Secret",
     "Secrets",
     "TransformError",
+    "cached_providers",
     "invalidate_all",
     "prefetch",
     "set_clock",

@@ -167,14 +167,20 @@ class CacheEntry(Generic[T]):
 
     # -- fetching ----------------------------------------------------------
 
-    def _fetch_locked(self, started: float | None) -> T:
-        """Fetch once, holding the lock. With `started`, a transient failure may be served stale."""
+    def _fetch_locked(self, started: float | None, force: bool | None = None) -> T:
+        """Fetch once, holding the lock. With `started`, a transient failure may be served stale.
+
+        `force` (by default: without `started`, as for refresh) tells the source
+        to fetch even when it holds a fresh value of its own.
+        """
         fetch_began = self._clock()
         try:
             if self._source is None:
                 value = self._fetch()
             else:
-                value, fetch_began = self._source.load(force=started is None)
+                value, fetch_began = self._source.load(
+                    force=started is None if force is None else force
+                )
         except Exception as exc:
             # The back-off window opens when the failure is known, however long it took.
             self._record_failure(exc, self._clock())
@@ -213,11 +219,15 @@ class CacheEntry(Generic[T]):
 
     # -- control -----------------------------------------------------------
 
-    def refresh(self) -> T:
-        """Fetch now, whatever the age or back-off; on failure the old value stays."""
+    def refresh(self, force: bool = True) -> T:
+        """Fetch now, whatever the age or back-off; on failure the old value stays.
+
+        With `force=False` the source may answer with a fresh value it holds (one
+        another process fetched), as prefetch wants.
+        """
         with self._lock:
             self._misses += 1
-            return self._fetch_locked(None)
+            return self._fetch_locked(None, force)
 
     def put(self, value: T, fetched_at: float | None = None) -> None:
         """Store a value fetched elsewhere (by prefetch); its age counts from `fetched_at`."""
@@ -253,6 +263,21 @@ class CacheEntry(Generic[T]):
         """Seconds since the cached value was fetched, or None when there is none."""
         fetched_at = self._fetched_at
         return None if fetched_at is None else self._clock() - fetched_at
+
+    @property
+    def fresh(self) -> bool:
+        """Whether a value is cached and has not expired (a get() would not fetch)."""
+        return self._clock() < self._slot[0]
+
+    @property
+    def max_age(self) -> float:
+        """Seconds a fetched value stays fresh."""
+        return self._max_age
+
+    @max_age.setter
+    def max_age(self, seconds: float) -> None:
+        """Set once a provider has resolved its age; values stored later use it."""
+        self._max_age = seconds
 
     @property
     def clock(self) -> Clock:

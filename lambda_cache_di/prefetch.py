@@ -4,7 +4,8 @@ Meant for the init phase of a cold start: SSM parameters sharing a client go
 into GetParameters calls of at most ten, secrets at AWSCURRENT into
 BatchGetSecretValue calls of at most twenty, everything else is refreshed on
 its own; all of it at once in a bounded thread pool. Each provider's cache is
-filled as if it had fetched for itself. Nothing raises: failures are returned
+filled as if it had fetched for itself, through its own transform. Values still
+fresh are left alone, so prefetch may run again and again. Nothing raises: failures are returned
 and logged (names and error types only), and those providers fetch on first use.
 Only a bad `max_workers` raises (ConfigurationError).
 """
@@ -35,25 +36,40 @@ BatchFetch = Callable[[Any, list[Any]], tuple[dict[Any, Any], dict[Any, BaseExce
 def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException]:
     """Fetch every cached provider of a container instance now; return `{name: error}` of failures.
 
-    Overridden providers are skipped. A failure never stops the others and is
-    never raised: it is logged as a warning and the provider fetches again on
-    first use.
+    Overridden providers are skipped, and so are values still fresh: calling
+    it again makes no request until something expires. Provider arguments
+    (`config.param_name`) are resolved here; one that cannot be is returned as a
+    ConfigurationError. A failure never stops the others and is never raised:
+    it is logged as a warning and the provider fetches again on first use.
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise ConfigurationError(f"max_workers must be a positive int, not {max_workers!r}")
-    named = [(n, p) for n, p in cached_providers(container) if p.last_overriding is None]
     failures: dict[str, BaseException] = {}
-    if not named:
-        return failures
+    named: list[Named] = []
+    for name, provider in cached_providers(container):
+        if provider.last_overriding is not None:
+            continue
+        try:
+            provider.resolve()
+        except ConfigurationError as exc:
+            failures[name] = exc
+            continue
+        if not provider.fresh:
+            named.append((name, provider))
+    if named:
+        _fetch_all(named, max_workers, failures)
+    for name, error in failures.items():
+        logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
+    return failures
+
+
+def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseException]) -> None:
     tasks: list[Future[dict[str, BaseException]]] = []
     with ThreadPoolExecutor(max_workers, thread_name_prefix="prefetch") as pool:
         for members in _by_service(named).values():
             tasks += _submit_service(pool, members, failures)
         for task in tasks:
             failures.update(task.result())
-    for name, error in failures.items():
-        logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
-    return failures
 
 
 def _by_service(named: list[Named]) -> dict[str, list[Named]]:
@@ -102,8 +118,8 @@ def _batchable(provider: CachedProvider[Any]) -> bool:
 
 def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
     try:
-        # Not refresh(): a value another process just fetched for the environment will do.
-        provider._entry.get()
+        # Not forced: a value another process just fetched for the environment will do.
+        provider._entry.refresh(force=False)
     except Exception as exc:
         return {name: exc}
     return {}
@@ -145,19 +161,23 @@ def _batch(
         )
     except Exception as exc:
         return {name: exc for name, _ in users}
-    for name, provider in users:
-        key = _key_of(provider)
-        if key in errors:
-            failures[name] = errors[key]
-            continue
-        try:
-            value, fetched_at = found[key]
-            provider._entry.put(provider._finish(value), fetched_at=fetched_at)
-        except Exception as exc:
-            failures[name] = exc
-        value = None
-    # Errors returned keep this frame in their tracebacks: leave no value in it.
-    found.clear()
+    try:
+        for name, provider in users:
+            key = _key_of(provider)
+            if key in errors:
+                failures[name] = errors[key]
+                continue
+            try:
+                # The provider's own transform path, so a batched value is cached
+                # exactly as the provider's fetch would have cached it.
+                value, fetched_at = found[key]
+                provider._entry.put(provider._finish(value), fetched_at=fetched_at)
+            except Exception as exc:
+                failures[name] = exc
+            value = None
+    finally:
+        # A returned error's traceback keeps this frame: drop every value of the batch.
+        found.clear()
     return failures
 
 

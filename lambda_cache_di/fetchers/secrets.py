@@ -1,13 +1,12 @@
-"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list, the JSON transform."""
+"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..errors import FetchError, NotFoundError, TransformError
+from ..errors import FetchError, NotFoundError
 from ..names import SecretId, strip_arn_suffix
 from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
 
@@ -157,22 +156,6 @@ def batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
     failures = ", ".join(f"{secret.id} ({code})" for secret, code in errors.items())
     transient = all(code in TRANSIENT_CODES for code in errors.values())
     return FetchError(f"BatchGetSecretValue failed for {failures}", transient=transient)
-
-
-def parse_json(text: str | bytes, resource: str) -> Any:
-    """Parse a secret as JSON; a failure names the resource and position, never the text."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = f"line {exc.lineno} column {exc.colno}"
-    except UnicodeDecodeError as exc:
-        problem = f"byte {exc.start} is not valid {exc.encoding}"
-    # Raised outside the except block so that neither __cause__ nor __context__
-    # holds the parser's exception, whose `.doc` or `.object` is the secret; and
-    # with `text` dropped, so the traceback's frame (error reporters record
-    # frame locals) holds no secret either.
-    del text
-    raise TransformError(f"secret {resource} is not valid JSON: {problem}") from None
 
 
 def _describe(request: dict[str, str]) -> str:

@@ -8,34 +8,41 @@ providers, so every new container starts cold.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 from dependency_injector import containers, providers
 
 from ..cache import CacheEntry, CacheStats, Clock
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TransformError
 from ..fetchers.clients import default_client
 from ..names import check_fraction, check_seconds
+from ..transform import check_transform, transformed
 from .sharing import ProviderSource, check_shared
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 
 
-class CacheOptions(TypedDict, total=False):
-    """The keyword arguments every cached provider takes (see `CachedProvider`)."""
+class AgeOptions(TypedDict, total=False):
+    """The keyword arguments every cached provider takes, but `transform`."""
 
-    max_age_in_seconds: float | None
+    max_age_in_seconds: Any  # seconds, or a provider of them
     client: Any
     stale_if_error_in_seconds: float
     backoff_cap_in_seconds: float
     jitter: float
     clock: Clock
-    shared: bool | None
+    shared: bool | None  # share across processes: True, False, or None for the auto rule
+
+
+class CacheOptions(AgeOptions, total=False):
+    """The keyword arguments every cached provider takes (see `CachedProvider`)."""
+
+    transform: Any  # None, "json" or a callable
 
 
 DEFAULT_MAX_AGE_SECONDS = 60.0
@@ -58,34 +65,56 @@ def default_max_age() -> float:
 class CachedProvider(providers.Provider[T], Generic[T]):
     """A provider whose value is fetched from AWS and kept for `max_age_in_seconds`.
 
-    Subclasses name the AWS service, check their own arguments in `__init__`,
-    fetch with `_fetch_with(client)` and describe themselves with `resource`.
+    Subclasses name the AWS service and the first argument, parse that argument
+    in `_define`, fetch with `_fetch_with(client)` and describe themselves with
+    `_describe`. The first argument and `max_age_in_seconds` may be providers
+    (`config.param_name`): they are resolved and checked once, on first use, by
+    `resolve()`, and stay fixed after that.
     """
 
-    __slots__ = ("_client", "_entry", "_options", "_provide")
+    __slots__ = (
+        "_client",
+        "_definition",
+        "_entry",
+        "_options",
+        "_pending",
+        "_provide",
+        "_resolve_lock",
+        "_transform",
+    )
 
     service: ClassVar[str]
+    argument: ClassVar[str]  # the name of the first argument, for error messages
+    noun: ClassVar[str]  # what one fetched value is, for TransformError messages
+    json_transform: ClassVar[bool] = True
+    per_value: ClassVar[bool] = False  # a dict of values: transform each value
     # Whether `shared=None` shares this kind of value where several processes run.
     shared_by_default: ClassVar[bool] = True
     source_class: ClassVar[type[ProviderSource]] = ProviderSource
 
     def __init__(
         self,
+        definition: Any,
         *,
-        max_age_in_seconds: float | None = None,
+        max_age_in_seconds: Any = None,
         client: Any = None,
         stale_if_error_in_seconds: float = 0,
         backoff_cap_in_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS,
         jitter: float = 0,
         clock: Clock = time.monotonic,
+        transform: Any = None,
         shared: bool | None = None,
     ) -> None:
-        if max_age_in_seconds is None:
-            max_age_in_seconds = default_max_age()
         if not callable(clock):
             raise ConfigurationError(f"clock must be a callable returning seconds, not {clock!r}")
+        self._definition = definition
+        lazy_age = providers.is_provider(max_age_in_seconds)
+        if max_age_in_seconds is None:
+            max_age_in_seconds = default_max_age()
+        elif not lazy_age:
+            max_age_in_seconds = check_seconds(max_age_in_seconds, "max_age_in_seconds")
         self._options: dict[str, Any] = {
-            "max_age_in_seconds": check_seconds(max_age_in_seconds, "max_age_in_seconds"),
+            "max_age_in_seconds": max_age_in_seconds,
             "stale_if_error_in_seconds": check_seconds(
                 stale_if_error_in_seconds, "stale_if_error_in_seconds"
             ),
@@ -93,36 +122,91 @@ class CachedProvider(providers.Provider[T], Generic[T]):
                 backoff_cap_in_seconds, "backoff_cap_in_seconds"
             ),
             "jitter": check_fraction(jitter, "jitter"),
+            "transform": transform,
             "shared": check_shared(shared),
         }
+        self._transform = check_transform(transform, json_allowed=self.json_transform)
         self._client = _check_client(client)
+        lazy_definition = providers.is_provider(definition)
+        if not lazy_definition:
+            self._define(definition)
+        self._pending = lazy_definition or lazy_age
+        self._resolve_lock = threading.Lock()
         self._entry: CacheEntry[T] = CacheEntry(
             self._fetch,
-            max_age=self._options["max_age_in_seconds"],
+            max_age=DEFAULT_MAX_AGE_SECONDS if lazy_age else max_age_in_seconds,
             stale_if_error=self._options["stale_if_error_in_seconds"],
             backoff_cap=self._options["backoff_cap_in_seconds"],
             jitter=self._options["jitter"],
             clock=clock,
             source=self.source_class(self),
         )
-        # dependency-injector calls `self._provide(args, kwargs)`; binding it straight
-        # to the entry keeps a cache hit to one Python call.
-        self._provide = self._entry.get
+        # dependency-injector calls `self._provide(args, kwargs)`; once resolved, binding
+        # it straight to the entry keeps a cache hit to one Python call.
+        self._provide = self._provide_pending if self._pending else self._ready_provide()
         super().__init__()
 
     # -- what subclasses provide --------------------------------------------
 
-    @property
-    def resource(self) -> str:
-        """What this provider caches, as a user would name it (never its value)."""
+    def _define(self, value: Any) -> None:
+        """Parse and store the first argument; raise ConfigurationError naming it."""
         raise NotImplementedError
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """The positional and keyword arguments of the subclass, to build a copy."""
+    def _describe(self) -> str:
+        """The resource as a user would name it, once defined (never its value)."""
         raise NotImplementedError
 
-    def _fetch_with(self, client: Any) -> T:
+    def _arguments(self) -> dict[str, Any]:
+        """The subclass's own keyword arguments, to build a copy."""
+        return {}
+
+    def _fetch_with(self, client: Any) -> Any:
+        """The raw value(s), before any transform."""
         raise NotImplementedError
+
+    def _member(self, key: str) -> str:
+        """How a TransformError names the value under `key` of a per-value provider."""
+        return f"{self.noun} {self._describe()} [{key}]"
+
+    def _ready_provide(self) -> Any:
+        """The `_provide` of a resolved provider."""
+        return self._entry.get
+
+    # -- resolution of provider arguments ---------------------------------------
+
+    def resolve(self) -> None:
+        """Resolve and check provider arguments now (first argument, max age); once only.
+
+        Fetching, `prefetch`, `iam-policy` and `check` call it. An unresolvable
+        or invalid value raises ConfigurationError naming the argument; the
+        next call tries again. Plain arguments were checked at construction.
+        """
+        if not self._pending:
+            return
+        with self._resolve_lock:
+            if not self._pending:
+                return
+            if providers.is_provider(self._definition):
+                value = _resolved(self._definition, self.argument)
+                with _explained(self._definition):
+                    self._define(value)
+            max_age = self._options["max_age_in_seconds"]
+            if providers.is_provider(max_age):
+                value = _resolved(max_age, "max_age_in_seconds")
+                with _explained(max_age):
+                    self._entry.max_age = check_seconds(value, "max_age_in_seconds")
+            self._provide = self._ready_provide()
+            self._pending = False
+
+    def _provide_pending(self, args: object = None, kwargs: object = None) -> T:
+        self.resolve()
+        return self._provide(args, kwargs)
+
+    def describe(self) -> str:
+        """The resource if known, else where it will come from (`config.name`); never resolves."""
+        if self._pending and providers.is_provider(self._definition):
+            return f"(not resolved: {_source(self._definition)})"
+        return self._describe()
 
     # -- dependency-injector protocol ---------------------------------------
 
@@ -131,19 +215,41 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         copied = memo.get(id(self))
         if copied is not None:
             return copied  # type: ignore[no-any-return]
-        args, kwargs = self._arguments()
-        client = self._client
-        if providers.is_provider(client):
-            client = providers.deepcopy(client, memo)
-        copied = type(self)(*args, **kwargs, **self._options, client=client, clock=self.clock)
+        copied = self._rebuild(lambda given: providers.deepcopy(given, memo))
         memo[id(self)] = copied
         self._copy_overridings(copied, memo)
         return copied
 
+    def __copy__(self) -> CachedProvider[T]:
+        """A cold provider with the same arguments (provider arguments shared, not copied)."""
+        return self._rebuild(lambda given: given)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled: it holds a lock and a live cache; "
+            "build the container in each process instead"
+        )
+
+    def _rebuild(self, copy_provider: Any) -> CachedProvider[T]:
+        """A cold copy built from the arguments as given; `copy_provider` copies provider ones."""
+
+        def given(value: Any) -> Any:
+            return copy_provider(value) if providers.is_provider(value) else value
+
+        options = {key: given(value) for key, value in self._options.items()}
+        return type(self)(
+            given(self._definition),
+            **self._arguments(),
+            **options,
+            client=given(self._client),
+            clock=self.clock,
+        )
+
     @property
     def related(self) -> Iterator[providers.Provider[Any]]:
-        if providers.is_provider(self._client):
-            yield self._client
+        for argument in (self._client, self._definition, self._options["max_age_in_seconds"]):
+            if providers.is_provider(argument):
+                yield argument
         yield from super().related
 
     def __repr__(self) -> str:
@@ -151,8 +257,15 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         state = "not fetched" if age is None else f"age={age:.1f}s"
         if self.last_overriding is not None:
             state += ", overridden"
-        max_age = self._options["max_age_in_seconds"]
-        return f"<{type(self).__name__} {self.resource!r} max_age={max_age:g}s {state}>"
+        given_age = self._options["max_age_in_seconds"]
+        if providers.is_provider(given_age) and self._pending:
+            max_age = _source(given_age)
+        else:
+            max_age = f"{self._entry.max_age:g}s"
+        described = self.describe()
+        if not described.startswith("(not resolved"):
+            described = repr(described)
+        return f"<{type(self).__name__} {described} max_age={max_age} {state}>"
 
     __str__ = __repr__
 
@@ -167,11 +280,17 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         overriding = self.last_overriding
         if overriding is not None:
             return overriding()  # type: ignore[no-any-return]
+        self.resolve()
         return self._entry.refresh()
 
     def invalidate(self) -> None:
         """Forget the cached value; the next call fetches."""
         self._entry.invalidate()
+
+    @property
+    def fresh(self) -> bool:
+        """Whether a value is cached and younger than its max age (a call would not fetch)."""
+        return self._entry.fresh
 
     @property
     def stats(self) -> CacheStats:
@@ -184,8 +303,21 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         return self._entry.age
 
     @property
+    def resource(self) -> str:
+        """What this provider caches, as a user would name it (never its value); resolves."""
+        self.resolve()
+        return self._describe()
+
+    @property
     def max_age_in_seconds(self) -> float:
-        return float(self._options["max_age_in_seconds"])
+        """How old a cached value may be (resolved on first use when given as a provider)."""
+        self.resolve()
+        return self._entry.max_age
+
+    @property
+    def transform(self) -> Any:
+        """The `transform=` argument as given: None, "json" or a callable."""
+        return self._options["transform"]
 
     @property
     def clock(self) -> Clock:
@@ -213,7 +345,10 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         return client
 
     def _fetch(self) -> T:
-        return self._fetch_with(self.resolve_client())
+        # The raw value is never bound to a local here: a failing transform's
+        # traceback keeps this frame.
+        self.resolve()
+        return self._transformed(self._fetch_with(self.resolve_client()))  # type: ignore[no-any-return]
 
     # -- the shared tier (see providers/sharing.py) ---------------------------
 
@@ -224,15 +359,68 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     def _fetch_raw(self) -> Any:
         """The value as fetched, before any transform: what the shared tier stores."""
+        self.resolve()
         return self._fetch_with(self.resolve_client())
 
     def _finish(self, raw: Any) -> T:
-        """The value this provider returns, made from a raw fetched value."""
-        return raw  # type: ignore[no-any-return]
+        """What this provider caches and returns, made from a raw value (fetched or shared)."""
+        try:
+            return self._transformed(raw)  # type: ignore[no-any-return]
+        except BaseException:
+            del raw  # the traceback keeps this frame: leave no value in it
+            raise
 
     def private_value(self, raw: Any) -> bool:
         """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
         return False
+
+    def _transformed(self, raw: Any) -> Any:
+        """The one place a fetched value becomes what is cached (prefetch uses it too)."""
+        function = self._transform
+        if function is None:
+            return raw
+        result: dict[str, Any] = {}
+        try:
+            if not self.per_value:
+                return transformed(function, raw, f"{self.noun} {self._describe()}")
+            for key in raw:
+                result[key] = transformed(function, raw[key], self._member(key))
+        except TransformError:
+            del raw, result  # the traceback keeps this frame: leave no value in it
+            raise
+        return result
+
+
+def _source(provider: Any) -> str:
+    """How a provider argument reads in messages: `config.name`, else its type."""
+    get_name = getattr(provider, "get_name", None)
+    if callable(get_name):
+        try:
+            return str(get_name())
+        except Exception:  # a name is a nicety: fall back to the type
+            pass
+    return type(provider).__name__
+
+
+def _resolved(provider: Any, argument: str) -> Any:
+    try:
+        return provider()
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{argument}: {_source(provider)} could not be resolved ({type(exc).__name__})"
+        ) from exc
+
+
+@contextmanager
+def _explained(provider: Any) -> Iterator[None]:
+    """Add where a value came from to a ConfigurationError about it."""
+    try:
+        yield
+    except ConfigurationError as exc:
+        message = f"{exc} (resolved from {_source(provider)})"
+    else:
+        return
+    raise ConfigurationError(message) from None
 
 
 def _check_client(client: Any) -> Any:
@@ -246,20 +434,60 @@ def _check_client(client: Any) -> Any:
 
 
 def cached_providers(container: Any) -> Iterator[tuple[str, CachedProvider[Any]]]:
-    """Every cached provider of a container instance, with its dotted name (`aws.ssm`)."""
+    """Every cached provider of a container (class or instance) at any depth, each once.
+
+    Which providers count is dependency-injector's `container.traverse()`: it
+    follows every provider's `related`, so cached providers in nested
+    containers, selectors, the arguments of factories, singletons, callables,
+    resources, `Derived`, and overriding providers are all found. Each is named
+    by its shortest path from the container, in definition order:
+    `aws.ssm` (attribute of a nested container), `db.prod` (a Selector key),
+    `service.password` (a keyword argument), `service[0]` (a positional argument),
+    `x.overrides[0]` (a provider overriding `x`).
+    """
+    found = set(container.traverse(types=(CachedProvider,)))
+    if not found:
+        return
+    queue = deque(container.providers.items())
     seen: set[int] = set()
-    yield from _walk(container, "", seen)
-
-
-def _walk(container: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, CachedProvider[Any]]]:
-    for name, provider in container.providers.items():
+    while queue and found:
+        name, provider = queue.popleft()
         if id(provider) in seen:
             continue
         seen.add(id(provider))
-        if isinstance(provider, CachedProvider):
-            yield prefix + name, provider
-        elif isinstance(provider, providers.Container):
-            yield from _walk(provider.container, f"{prefix}{name}.", seen)
+        if provider in found:
+            found.discard(provider)
+            yield name, provider
+        queue.extend(_labelled_related(name, provider))
+    # Reached by traverse() through a link this naming does not know: still listed.
+    for provider in found:
+        yield f"<{type(provider).__name__} {provider.describe()}>", provider
+
+
+def _declared(provider: Any, attribute: str) -> Any:
+    """`provider.<attribute>` when its class defines it: Configuration makes up any attribute."""
+    return getattr(provider, attribute) if hasattr(type(provider), attribute) else None
+
+
+def _labelled_related(name: str, provider: Any) -> list[tuple[str, Any]]:
+    """The providers `provider.related` yields, each with the path that names it."""
+    labels: dict[int, str] = {}
+    for index, overriding in enumerate(_declared(provider, "overridden") or ()):
+        labels.setdefault(id(overriding), f"{name}.overrides[{index}]")
+    # Containers, selectors and aggregates name their providers; calls name their arguments.
+    for attribute in ("providers", "kwargs", "attributes"):
+        mapping = _declared(provider, attribute)
+        if isinstance(mapping, Mapping):
+            for key, child in mapping.items():
+                labels.setdefault(id(child), f"{name}.{key}")
+    args = _declared(provider, "args")
+    if isinstance(args, tuple):
+        for index, child in enumerate(args):
+            labels.setdefault(id(child), f"{name}[{index}]")
+    return [
+        (labels.get(id(child), f"{name}.<{type(child).__name__}>"), child)
+        for child in provider.related
+    ]
 
 
 def invalidate_all(container: containers.Container) -> None:

@@ -40,7 +40,7 @@ class _CopySource(ProviderSource):
                 s3.expire_copy(provider._local_path, before)
 
 
-class S3File(CachedProvider[Path]):
+class S3File(CachedProvider[Any]):
     """An S3 object as a local file: the provider returns the `pathlib.Path` of the copy.
 
     The copy lies under `directory` (by default the shared folder,
@@ -51,26 +51,33 @@ class S3File(CachedProvider[Path]):
     The body must arrive within `download_timeout_in_seconds`. One download per
     copy runs at a time across processes, threads and providers; the others wait
     and use it. Each call checks that the file still exists (one `stat`), and
-    downloads it again when someone removed it.
+    downloads it again when someone removed it. `uri` may be a provider,
+    resolved on first use. A `transform` callable gets the `Path` once per
+    download (an unchanged object keeps its transformed value), and what it
+    returns is what the provider returns.
     """
 
     __slots__ = (
         "_check_before_download",
+        "_copy_stamp",
         "_directory",
         "_download_timeout",
         "_free_space",
         "_given_local_path",
+        "_last_transformed",
         "_local_path",
         "_local_path_text",
         "_location",
     )
     service = "s3"
-
     source_class = _CopySource
+    argument = "uri"
+    noun = "S3 object"
+    json_transform = False
 
     def __init__(
         self,
-        uri: str,
+        uri: str | Any,
         check_before_download: bool = True,
         local_path: str | os.PathLike[str] | None = None,
         *,
@@ -79,7 +86,6 @@ class S3File(CachedProvider[Path]):
         download_timeout_in_seconds: float = s3.DEFAULT_DOWNLOAD_TIMEOUT,
         **options: Unpack[CacheOptions],
     ) -> None:
-        self._location = parse_s3_uri(uri, "uri")
         if not isinstance(check_before_download, bool):
             raise ConfigurationError(
                 f"check_before_download must be True or False, not {check_before_download!r}"
@@ -90,7 +96,7 @@ class S3File(CachedProvider[Path]):
         # None: the shared folder, looked up at first use (its variable may be set later).
         self._directory = None if directory is None else _check_path(directory, "directory")
         self._given_local_path = None if local_path is None else _check_file_path(local_path)
-        self._local_path = self._given_local_path
+        self._local_path: Path | None = self._given_local_path
         self._local_path_text = ""
         self._free_space = free_space
         self._download_timeout = check_seconds(
@@ -98,18 +104,27 @@ class S3File(CachedProvider[Path]):
         )
         if self._download_timeout == 0:
             raise ConfigurationError("download_timeout_in_seconds must be > 0, not 0")
-        super().__init__(**options)
+        self._copy_stamp: tuple[int, int, int] | None = None
+        self._last_transformed: tuple[Any] | None = None
+        super().__init__(uri, **options)
+
+    def _define(self, value: Any) -> None:
+        self._location = parse_s3_uri(value, "uri")
+
+    def _ready_provide(self) -> Any:
         # Replaces the base's direct binding to the entry: S3File adds a stat per call.
-        self._provide = self._provide_existing_file  # type: ignore[assignment]
+        return self._provide_existing_file
 
     @property
     def location(self) -> S3Location:
         """The bucket and key of the object."""
+        self.resolve()
         return self._location
 
     @property
     def local_path(self) -> Path:
         """Where the local copy is (or will be) written; fixed by the first fetch."""
+        self.resolve()
         if self._local_path is not None:
             return self._local_path
         return s3.default_local_path(self.directory, self._location)
@@ -129,12 +144,11 @@ class S3File(CachedProvider[Path]):
         """How long the whole body of one download may take."""
         return self._download_timeout
 
-    @property
-    def resource(self) -> str:
+    def _describe(self) -> str:
         return self._location.uri
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (self._location.uri,), {
+    def _arguments(self) -> dict[str, Any]:
+        return {
             "check_before_download": self._check_before_download,
             "local_path": self._given_local_path,
             "directory": self._directory,
@@ -142,12 +156,12 @@ class S3File(CachedProvider[Path]):
             "download_timeout_in_seconds": self._download_timeout,
         }
 
-    def _provide_existing_file(self, args: object = None, kwargs: object = None) -> Path:
-        """The cached path, after checking the file is still there (one stat per call)."""
-        path = self._entry.get()
+    def _provide_existing_file(self, args: object = None, kwargs: object = None) -> Any:
+        """The cached value, after checking the file is still there (one stat per call)."""
+        value = self._entry.get()
         # One stat per call, for S3File only: /tmp may have been cleaned under a fresh entry.
         if os.path.exists(self._local_path_text):
-            return path
+            return value
         self._entry.invalidate()
         return self._entry.get()
 
@@ -156,6 +170,7 @@ class S3File(CachedProvider[Path]):
 
     def _copy(self, max_age: float | None, client: Any = None) -> tuple[Path, float]:
         """The copy, downloaded unless another's arrived meanwhile or is younger than `max_age`."""
+        self.resolve()
         client = self.resolve_client() if client is None else client
         path = self._local_path = self.local_path
         self._local_path_text = str(path)
@@ -168,7 +183,20 @@ class S3File(CachedProvider[Path]):
         copy = s3.fetch_copy(
             client, self._location, path, options, clock=self.clock, since=since, max_age=max_age
         )
+        info = os.stat(path)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp != self._copy_stamp:
+            self._copy_stamp = stamp
+            self._last_transformed = None  # made from another copy: transform again
         return path, copy.fetched_at
+
+    def _transformed(self, raw: Any) -> Any:
+        """Transform a new download; an unchanged object keeps the value made from it."""
+        if self._transform is None:
+            return raw
+        if self._last_transformed is None:
+            self._last_transformed = (super()._transformed(raw),)
+        return self._last_transformed[0]
 
 
 def _path_text(value: object, argument: str) -> str:

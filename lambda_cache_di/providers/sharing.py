@@ -32,16 +32,21 @@ def check_shared(value: object) -> bool | None:
 
 
 def share_key(provider: CachedProvider[Any], client: Any) -> str:
-    """What names a provider's value across processes: its kind, its AWS endpoint, its arguments.
+    """What names a provider's value across processes: its kind, AWS endpoint and arguments.
 
     The transform is left out: the store holds raw values, transformed in each process.
+    The result keys of a group are in, since the stored dict is keyed by them.
     """
-    args, kwargs = provider._arguments()
-    kwargs = {key: value for key, value in kwargs.items() if key != "transform"}
+    arguments = {
+        key: value
+        for key, value in provider._arguments().items()
+        if value is None or isinstance(value, (str, bool, int, float))
+    }
+    keyed = getattr(provider, "_keyed", None)
+    keys = list(keyed) if isinstance(keyed, dict) else None
     meta = getattr(client, "meta", None)
     where = [str(getattr(meta, "region_name", "")), str(getattr(meta, "endpoint_url", ""))]
-    described = json.dumps([type(provider).__name__, where, args, kwargs], default=str)
-    return described
+    return json.dumps([type(provider).__name__, where, provider._describe(), keys, arguments])
 
 
 class ProviderSource:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..fetchers import ssm
-from ..fetchers.ssm import ParameterValue, holds_secure_text
+from ..fetchers.ssm import holds_secure_text
 from ..names import (
     ParameterName,
     keyed,
@@ -20,63 +20,72 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
-class SSMParameter(CachedProvider[ParameterValue]):
-    """One parameter: `str` for String and SecureString (decrypted), `list[str]` for StringList."""
+class SSMParameter(CachedProvider[Any]):
+    """One parameter: `str` for String and SecureString (decrypted), `list[str]` for StringList.
+
+    `name` may be a provider (`config.param_name`), resolved on first use.
+    """
 
     __slots__ = ("_name",)
     service = "ssm"
+    argument = "name"
+    noun = "parameter"
 
-    def __init__(self, name: str, **options: Unpack[CacheOptions]) -> None:
-        self._name = parse_parameter_name(name, "name")
-        super().__init__(**options)
+    def __init__(self, name: str | Any, **options: Unpack[CacheOptions]) -> None:
+        super().__init__(name, **options)
+
+    def _define(self, value: Any) -> None:
+        self._name = parse_parameter_name(value, "name")
 
     @property
     def name(self) -> ParameterName:
+        self.resolve()
         return self._name
 
-    @property
-    def resource(self) -> str:
+    def _describe(self) -> str:
         return self._name.full
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (self._name.full,), {}
-
-    def _fetch_with(self, client: Any) -> ParameterValue:
+    def _fetch_with(self, client: Any) -> Any:
         return ssm.get_parameter(client, self._name)
 
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
 
 
-class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
+class SSMParameters(CachedProvider[dict[str, Any]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
 
     Keys are the last path segment of each name, or the keys of a mapping
-    `{key: name}`.
+    `{key: name}`. A transform applies to each value.
     """
 
     __slots__ = ("_keyed",)
     service = "ssm"
+    argument = "names"
+    noun = "parameter"
+    per_value = True
 
     def __init__(
-        self, names: Sequence[str] | Mapping[str, str], **options: Unpack[CacheOptions]
+        self, names: Sequence[str] | Mapping[str, str] | Any, **options: Unpack[CacheOptions]
     ) -> None:
-        self._keyed = keyed(names, parse_parameter_name, "names")
-        super().__init__(**options)
+        super().__init__(names, **options)
+
+    def _define(self, value: Any) -> None:
+        self._keyed = keyed(value, parse_parameter_name, "names")
 
     @property
     def names(self) -> dict[str, ParameterName]:
         """Result key to parameter name."""
+        self.resolve()
         return dict(self._keyed)
 
-    @property
-    def resource(self) -> str:
+    def _describe(self) -> str:
         return ", ".join(name.full for name in self._keyed.values())
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return ({key: name.full for key, name in self._keyed.items()},), {}
+    def _member(self, key: str) -> str:
+        return f"parameter {self._keyed[key].full}"
 
-    def _fetch_with(self, client: Any) -> dict[str, ParameterValue]:
+    def _fetch_with(self, client: Any) -> dict[str, Any]:
         values = ssm.get_parameters(client, list(self._keyed.values()))
         return {key: values[name] for key, name in self._keyed.items()}
 
@@ -84,35 +93,50 @@ class SSMParameters(CachedProvider[dict[str, ParameterValue]]):
         return holds_secure_text(raw)
 
 
-class SSMParametersByPath(CachedProvider[dict[str, ParameterValue]]):
-    """Every parameter under a path, keyed by its name relative to the path."""
+class SSMParametersByPath(CachedProvider[dict[str, Any]]):
+    """Every parameter under a path, keyed by its name relative to the path.
+
+    A transform applies to each value; `"json"` is not offered here, since a
+    path usually mixes plain values with documents.
+    """
 
     __slots__ = ("_path", "_recursive")
     service = "ssm"
+    argument = "path"
+    noun = "parameter"
+    per_value = True
+    json_transform = False
 
-    def __init__(self, path: str, recursive: bool = True, **options: Unpack[CacheOptions]) -> None:
-        self._path = parse_parameter_path(path, "path")
+    def __init__(
+        self, path: str | Any, recursive: bool = True, **options: Unpack[CacheOptions]
+    ) -> None:
         if not isinstance(recursive, bool):
             raise ConfigurationError(f"recursive must be True or False, not {recursive!r}")
         self._recursive = recursive
-        super().__init__(**options)
+        super().__init__(path, **options)
+
+    def _define(self, value: Any) -> None:
+        self._path = parse_parameter_path(value, "path")
 
     @property
     def path(self) -> str:
+        self.resolve()
         return self._path
 
     @property
     def recursive(self) -> bool:
         return self._recursive
 
-    @property
-    def resource(self) -> str:
+    def _describe(self) -> str:
         return self._path
 
-    def _arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (self._path,), {"recursive": self._recursive}
+    def _member(self, key: str) -> str:
+        return f"parameter {self._path.rstrip('/')}/{key}"
 
-    def _fetch_with(self, client: Any) -> dict[str, ParameterValue]:
+    def _arguments(self) -> dict[str, Any]:
+        return {"recursive": self._recursive}
+
+    def _fetch_with(self, client: Any) -> dict[str, Any]:
         return ssm.get_parameters_by_path(client, self._path, self._recursive)
 
     def private_value(self, raw: Any) -> bool:

@@ -112,6 +112,20 @@ class LambdaRuntime:
                 break  # the whole group is gone
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(5)
+        # A signal is delivered, not obeyed at once: wait until no worker of the group runs.
+        deadline = time.monotonic() + 5
+        while _running_in_group(self.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def _running_in_group(group: int) -> bool:
+    """Whether a process of `group` still runs (zombies, dead but not reaped, do not)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                return True
+    return False
 
 
 def runtime_environment(

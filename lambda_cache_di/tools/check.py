@@ -43,14 +43,16 @@ def check_container(container: Any) -> list[CheckResult]:
     results = []
     for name, provider in cached_providers(fresh_instance(container)):
         if provider.last_overriding is not None:
-            results.append(CheckResult(name, provider.resource, SKIPPED))
+            results.append(CheckResult(name, provider.describe(), SKIPPED))
             continue
         try:
+            # Resolved from the environment this runs in (`config.param_name`).
+            provider.resolve()
             provider.refresh()
         except Exception as exc:  # reported, never re-raised: the check goes on
-            results.append(CheckResult(name, provider.resource, outcome_of(exc)))
+            results.append(CheckResult(name, provider.describe(), outcome_of(exc)))
         else:
-            results.append(CheckResult(name, provider.resource, OK))
+            results.append(CheckResult(name, provider.describe(), OK))
         finally:
             provider.invalidate()  # drop the value at once: nothing here uses it
     return results

@@ -70,12 +70,18 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _run_iam_policy(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
     from .iam import policy_for
 
     container = _load(args)
     if container is None:
         return 2
-    policy = policy_for(container, region=args.region, account=args.account)
+    try:
+        policy = policy_for(container, region=args.region, account=args.account)
+    except ConfigurationError as exc:
+        # A provider argument (`config.param_name`) that the environment does not resolve.
+        print(f"lambda-cache-di iam-policy: {exc}", file=sys.stderr)
+        return 2
     if not policy.document["Statement"]:
         print(f"lambda-cache-di iam-policy: {args.target} has no cached providers", file=sys.stderr)
         return 2
@@ -92,6 +98,9 @@ def _run_check(args: argparse.Namespace) -> int:
     if container is None:
         return 2
     results = check_container(container)
+    if not results:
+        print(f"lambda-cache-di check: {args.target} has no cached providers", file=sys.stderr)
+        return 2
     sys.stdout.write(format_table(results))
     failed = sum(result.failed for result in results)
     print(f"{len(results)} providers, {failed} failed")

@@ -115,13 +115,17 @@ def policy_for(container: Any, *, region: str = "*", account: str = "*") -> Poli
     """The policy that lets a function resolve every cached provider of `container`.
 
     `container` may be a DeclarativeContainer class or a container instance;
-    nested `providers.Container` are walked too. Overridden providers count:
-    the deployed function does not override them.
+    cached providers at any depth count (nested containers, selectors, the
+    arguments of other providers). Overridden providers count: the deployed
+    function does not override them. Provider arguments (`config.param_name`)
+    are resolved from this environment; one that cannot be raises
+    ConfigurationError.
     """
     arns = _Arns(region, account)
     found = _Resources()
     unknown: list[str] = []
     for name, provider in cached_providers(container):
+        provider.resolve()
         if not _collect(provider, arns, found):
             unknown.append(
                 f"note: {name} ({type(provider).__name__}) is not covered: add its grants"

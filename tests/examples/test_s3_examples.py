@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from examples.churn_model import load_model
 from lambda_cache_di import S3File, set_clock
 from lambda_cache_di.providers.base import cached_providers
 from lambda_cache_di.testing import FakeClock
@@ -110,15 +111,20 @@ class TestAgainstMoto:
         clock = FakeClock()
         set_clock(module.container, clock)
         event = {"features": FEATURES}
+        requests = get_object_conditions(module.container.model)
         assert module.handler(event, None) == {"version": 1, "score": 3.0}
+        first = module.container.model()
         assert module.handler(event, None) == {"version": 1, "score": 3.0}
         clock.tick(24 * 60 * 60)
         assert module.handler(event, None) == {"version": 1, "score": 3.0}
-        assert module.container.loader().loads == 1
+        # The refresh was answered 304: the very same parsed object, no second parse.
+        assert module.container.model() is first
+        etag = s3.head_object(Bucket="models-bucket", Key="churn/model.json")["ETag"]
+        assert requests == [("churn/model.json", None), ("churn/model.json", etag)]
         put(s3, "models-bucket", "churn/model.json", {**MODEL, "version": 2, "bias": 1.5})
         clock.tick(24 * 60 * 60)
         assert module.handler(event, None) == {"version": 2, "score": 4.0}
-        assert module.container.loader().loads == 2
+        assert module.container.model() is not first
 
 
 class TestWithFakes:
@@ -153,11 +159,12 @@ class TestWithFakes:
             assert module.handler({}, None) == {"status": "fake", "flags": {"beta": False}}
 
     def test_model(self, load: Any, tmp_path: Path) -> None:
-        """A fake model file goes through the real loader, parsed once for two calls."""
+        """The transform itself reads a local model file; an overridden model needs no S3."""
         module = load("examples.s3_model")
         model_path = tmp_path / "model.json"
         model_path.write_text(json.dumps({**MODEL, "version": 7}))
-        with module.container.model_file.override(model_path):
+        fake_model = load_model(model_path)
+        with module.container.model.override(fake_model):
             assert module.handler({"features": FEATURES}, None) == {"version": 7, "score": 3.0}
             assert module.handler({"features": {}}, None) == {"version": 7, "score": 0.5}
-        assert module.container.loader().loads == 1
+        assert module.container.model.stats.misses == 0

@@ -16,7 +16,7 @@ from lambda_cache_di import (
     SSMParametersByPath,
     prefetch,
 )
-from lambda_cache_di.testing import MotoServer
+from lambda_cache_di.testing import FakeClock, MotoServer
 
 SECRET_TEXT = "s3cr3t-value"
 
@@ -93,3 +93,68 @@ class TestPrefetchOverHttp:
         assert sorted(container.tree()) == ["a", "b", "c"]
         assert container.model().read_bytes() == b"{}"
         assert sum(moto_server.requests.values()) == 0
+
+
+def pair(port: int, key: str) -> tuple[int, str]:
+    return port, key
+
+
+class TestGraphOverHttp:
+    """The whole graph over HTTP: nested providers, transforms, and a second prefetch."""
+
+    def test_second_prefetch_sends_nothing(
+        self, aws_client: Any, moto_server: MotoServer, tmp_path: Any
+    ) -> None:
+        """Nested providers are all prefetched once; prefetch again: zero requests."""
+        ssm = aws_client("ssm")
+        sm = aws_client("secretsmanager")
+        ssm.put_parameter(Name="/app/table", Value="orders", Type="String")
+        ssm.put_parameter(Name="/app/port", Value="5432", Type="String")
+        sm.create_secret(Name="app/db", SecretString='{"user": "u"}')
+        sm.create_secret(Name="app/api", SecretString=SECRET_TEXT)
+        declared = {
+            "table": SSMParameter("/app/table"),
+            "selected": providers.Selector(
+                providers.Object("db"), db=Secret("app/db", transform="json")
+            ),
+            "client": providers.Factory(
+                pair, SSMParameter("/app/port", transform=int), key=Secret("app/api")
+            ),
+        }
+        container = container_of(**declared)
+        moto_server.reset_counts()
+        assert prefetch(container) == {}
+        assert moto_server.requests == {
+            "AmazonSSM.GetParameters": 1,
+            "secretsmanager.BatchGetSecretValue": 1,
+        }
+        moto_server.reset_counts()
+        assert prefetch(container) == {}
+        assert sum(moto_server.requests.values()) == 0
+        assert container.selected() == {"user": "u"}
+        assert container.client() == (5432, SECRET_TEXT)
+
+    def test_s3_transform_once_per_download(
+        self, aws_client: Any, moto_server: MotoServer, tmp_path: Any
+    ) -> None:
+        """An S3File transform runs on a download, not on a 304 at expiry."""
+        s3 = aws_client("s3")
+        s3.create_bucket(Bucket="models-bucket")
+        s3.put_object(Bucket="models-bucket", Key="m.json", Body=b'{"v": 1}')
+        loads: list[str] = []
+
+        def load(path: Any) -> str:
+            loads.append(path.read_text())
+            return loads[-1]
+
+        clock = FakeClock()
+        model = S3File("s3://models-bucket/m.json", directory=tmp_path, transform=load, clock=clock)
+        container = container_of(model=model)
+        assert prefetch(container) == {}
+        clock.tick(61)
+        assert prefetch(container) == {}
+        assert container.model() == '{"v": 1}'
+        s3.put_object(Bucket="models-bucket", Key="m.json", Body=b'{"v": 2}')
+        clock.tick(61)
+        assert container.model() == '{"v": 2}'
+        assert loads == ['{"v": 1}', '{"v": 2}']

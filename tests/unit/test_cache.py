@@ -89,6 +89,31 @@ class TestExpiry:
         assert cache.get() == "b"
 
 
+class TestFreshnessAndAge:
+    """`fresh` (for prefetch) and a max age set after construction (for resolved ages)."""
+
+    def test_fresh(self):
+        """Fresh only while a value is cached and younger than max_age."""
+        clock, source = FakeClock(), Source("a")
+        cache = entry(source, clock)
+        assert cache.fresh is False
+        cache.get()
+        assert cache.fresh is True
+        clock.tick(60)
+        assert cache.fresh is False
+
+    def test_max_age_set_later(self):
+        """A max age set before the first fetch is the one the value lives by."""
+        clock, source = FakeClock(), Source("a", "b")
+        cache = entry(source, clock)
+        cache.max_age = 10
+        assert cache.max_age == 10
+        cache.get()
+        clock.tick(10)
+        assert cache.get() == "b"
+        assert source.calls == 2
+
+
 class TestControls:
     """refresh, invalidate and put."""
 

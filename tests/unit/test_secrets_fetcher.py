@@ -11,12 +11,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from lambda_cache_di.errors import FetchError, NotFoundError, TransformError
+from lambda_cache_di.errors import FetchError, NotFoundError
 from lambda_cache_di.fetchers.secrets import (
     BATCH_GET_SECRET_VALUE_LIMIT,
     batch_get_secret_values,
     get_secret_value,
-    parse_json,
 )
 from lambda_cache_di.names import parse_secret_id
 from tests.recording import batch_calls
@@ -255,27 +254,3 @@ class TestBatchGetSecretValues:
         assert str(info.value) == "BatchGetSecretValue failed for /app/db: ThrottlingException"
         assert info.value.transient is True
         assert isinstance(info.value.__cause__, ClientError)
-
-
-class TestParseJson:
-    """The JSON transform."""
-
-    def test_text_and_bytes(self):
-        """Text and UTF-8 bytes both parse."""
-        assert parse_json('{"a": 1}', "/app/db") == {"a": 1}
-        assert parse_json(b'["x"]', "/app/db") == ["x"]
-
-    def test_failure_names_position_only(self):
-        """A parse failure names the resource and position; no exception is chained."""
-        with pytest.raises(TransformError) as info:
-            parse_json('{"password": "hunter2"\n, oops}', "/app/db")
-        assert str(info.value) == "secret /app/db is not valid JSON: line 2 column 3"
-        assert info.value.__cause__ is None
-        assert info.value.__context__ is None
-
-    def test_undecodable_bytes(self):
-        """Bytes that are not UTF-8 fail with the byte position only."""
-        with pytest.raises(TransformError) as info:
-            parse_json(b'{"k": "\xff-hunter2"}', "/app/key")
-        assert str(info.value) == "secret /app/key is not valid JSON: byte 7 is not valid utf-8"
-        assert info.value.__context__ is None

@@ -293,7 +293,7 @@ class TestConfiguration:
             ),
             (
                 lambda: Secret("/db", transform="yaml"),
-                "transform must be None or 'json', not 'yaml'",
+                "transform must be None, 'json' or a callable, not 'yaml'",
             ),
             (
                 lambda: Secret("/db", version_stage=""),
@@ -307,7 +307,10 @@ class TestConfiguration:
             (lambda: Secrets([]), "ids must not be empty"),
             (lambda: Secrets("/db"), "ids must be a list of identifiers or a mapping"),
             (lambda: Secrets(["/db", "bad name!"]), "ids item 'bad name!' is not a valid secret"),
-            (lambda: Secrets(["/db"], transform="xml"), "transform must be None or 'json'"),
+            (
+                lambda: Secrets(["/db"], transform="xml"),
+                "transform must be None, 'json' or a callable",
+            ),
             (
                 lambda: Secrets(["/prod/db", "/dev/db"]),
                 "ids: more than one entry would be returned under key(s) 'db'",
