@@ -257,6 +257,24 @@ class TestFailedWrite:
         assert old_copy.read_bytes() == b"old copy"
         assert [p.name for p in old_copy.parent.iterdir()] == ["copy"]
 
+    def test_cleanup_never_masks_the_error(self, client: Any, old_copy: Path) -> None:
+        """With its temporary file gone at cleanup, a download raises its own error."""
+        s3, stubber = client
+
+        class VanishingBody(Body):
+            def iter_chunks(self, chunk_size: int = 1024) -> Iterator[bytes]:
+                yield b"he"
+                for leftover in old_copy.parent.glob(".*.part"):
+                    leftover.unlink()
+                raise IncompleteReadError(actual_bytes=2, expected_bytes=5)
+
+        respond(stubber, body(b"hello", kind=VanishingBody), 5)
+        with pytest.raises(FetchError) as caught:
+            download(s3, LOCATION, old_copy)
+        assert isinstance(caught.value.__cause__, IncompleteReadError)
+        assert caught.value.__context__ is caught.value.__cause__
+        assert old_copy.read_bytes() == b"old copy"
+
     def test_too_little_free_space(self, client: Any, old_copy: Path) -> None:
         """An object larger than the free space is refused with both sizes; the body is closed."""
         s3, stubber = client
