@@ -367,31 +367,37 @@ class SharedValue:
         return self._max_age
 
     def load(self, force: bool = False) -> tuple[Any, float]:
-        """The value and when it was fetched: a fresh shared one, else one fetched now."""
+        """The value and when it was fetched: a fresh shared one, else one fetched now.
+
+        No record is ever bound to a local here: a failed fetch's traceback keeps
+        this frame, and a shared secret must not ride along in it.
+        """
         clock = self._clock()
+        if not force and not self._known_private:
+            hit = self._served(self.store.read(self.key), clock)
+            if hit is not None:
+                return hit
         if self._known_private:
             return self._fetch_now(clock)
-        if not force:
-            record = self.store.read(self.key)
-            if record is not None and record.fresh(clock(), self._max_age):
-                if not record.private:
-                    return record.value, record.fetched_at
-                self._known_private = True
-                return self._fetch_now(clock)
         with self.store.session([self.key], self._what) as session:
             if not force:
-                record = session.read(self.key)
-                if (
-                    record is not None
-                    and not record.private
-                    and record.fresh(clock(), self._max_age)
-                ):
-                    return record.value, record.fetched_at
+                hit = self._served(session.read(self.key), clock)
+                if hit is not None:
+                    return hit
             value, fetched_at = self._fetch_now(clock)
             private = self._private is not None and self._private(value)
             self._known_private = private
             keep(session, self.key, Record(fetched_at, None if private else value, private))
             return value, fetched_at
+
+    def _served(self, record: Record | None, clock: Clock) -> tuple[Any, float] | None:
+        """A fresh record's value and time; None (learning a private mark) otherwise."""
+        if record is None or not record.fresh(clock(), self._max_age):
+            return None
+        if record.private:
+            self._known_private = True
+            return None
+        return record.value, record.fetched_at
 
     def _fetch_now(self, clock: Clock) -> tuple[Any, float]:
         began = clock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, LambdaCacheError
@@ -109,8 +109,22 @@ def batch_through_store(
     sorted order, inside `SharedStore.session`) across the fetch, so N processes
     prefetching at once make the requests of one.
     """
-    now = clock()
     found: dict[Any, tuple[Any, float]] = {}
+    try:
+        return _batch_locked(users, fetch, clock, found)
+    except BaseException:
+        # The traceback keeps the frames of this call: leave no value in them.
+        found.clear()
+        raise
+
+
+def _batch_locked(
+    users: Sequence[tuple[Hashable, SharedValue | None, Callable[[Any], bool] | None]],
+    fetch: Callable[[list[Any]], BatchAnswer],
+    clock: Callable[[], float],
+    found: dict[Any, tuple[Any, float]],
+) -> tuple[dict[Any, tuple[Any, float]], dict[Any, BaseException]]:
+    now = clock()
     tiers = {key: tier for key, tier, _ in users if tier is not None}
     for key, tier in tiers.items():
         record = _read_quietly(tier)
@@ -118,13 +132,14 @@ def batch_through_store(
             found[key] = (record.value, record.fetched_at)
     locked = [tier.key for key, tier in tiers.items() if key not in found]
     store = next(iter(tiers.values())).store if tiers else SharedStore()
-    with store.session(locked, "a batch") if locked else _nothing() as session:
+    with store.session(locked, "a batch") if locked else nullcontext() as session:
         if session is not None:
             now = clock()
             for key, tier in tiers.items():
                 record = session.read(tier.key) if key not in found else None
                 if record is not None and not record.private and record.fresh(now, tier.max_age):
                     found[key] = (record.value, record.fetched_at)
+        record = None  # a failed fetch's traceback keeps this frame: no value in it
         missing = list(dict.fromkeys(key for key, _, _ in users if key not in found))
         if not missing:
             return found, {}
@@ -144,12 +159,4 @@ def _read_quietly(tier: SharedValue) -> Record | None:
     try:
         return tier.store.read(tier.key)
     except LambdaCacheError:
-        return None
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
         return None

@@ -229,6 +229,59 @@ class TestControls:
         assert Secret("app/db", client=FakeSecrets())() == MARKER
 
 
+def frame_values(error: BaseException) -> str:
+    """The repr of every local of every frame in an error's traceback and its causes."""
+    seen: list[str] = []
+    link: BaseException | None = error
+    while link is not None:
+        traceback = link.__traceback__
+        while traceback is not None:
+            seen += [repr(value) for value in traceback.tb_frame.f_locals.values()]
+            traceback = traceback.tb_next
+        link = link.__cause__ or link.__context__
+    return "\n".join(seen)
+
+
+class TestSecretsInTracebacks:
+    """A failed fetch of a shared secret leaves no value in its traceback frames."""
+
+    def test_failed_refresh_of_a_shared_secret(self, several: None) -> None:
+        """With a shared value on disk, a failing call or refresh holds none of it in its frames."""
+        from lambda_cache_di import FetchError
+
+        client, clock = FakeSecrets(), FakeClock()
+        provider = Secret("app/db", client=client, shared=True, clock=clock)
+        assert provider() == MARKER
+
+        def fail(**_: str) -> dict[str, Any]:
+            raise FetchError("GetSecretValue failed for app/db: Throttling", transient=True)
+
+        client.get_secret_value = fail  # type: ignore[method-assign]
+        clock.tick(60)  # the expired shared record is read, then the fetch fails
+        for call in (provider, provider.refresh):
+            with pytest.raises(FetchError) as caught:
+                call()
+            assert MARKER not in frame_values(caught.value)
+
+    def test_failed_batch_with_a_shared_secret(self, several: None) -> None:
+        """A batch that fails after reading a shared secret from disk holds none of it."""
+        from lambda_cache_di.providers.sharing import ProviderSource, batch_through_store
+
+        client = FakeSecrets()
+        provider = Secret("app/db", client=client, shared=True, clock=FakeClock())
+        provider()
+        source = provider._entry.source
+        assert isinstance(source, ProviderSource)
+
+        def fail(missing: list[Any]) -> Any:
+            raise RuntimeError("batch failed")
+
+        users = [("db", source.tier(), None), ("other", None, None)]
+        with pytest.raises(RuntimeError) as caught:
+            batch_through_store(users, fail, FakeClock())
+        assert MARKER not in frame_values(caught.value)
+
+
 class TestPrefetch:
     """prefetch reads what another process fetched and fetches only what is missing."""
 
