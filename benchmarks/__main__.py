@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import calls, coldstart, derived, fleet, processes, warm
+from . import calls, coldstart, derived, fleet, processes, redaction, warm
 from .common import bench_server
 from .fleet import SSM_DEFAULT_TPS
 
@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += cold_rows(coldstart.run(server, latency, runs=1 if args.quick else 5))
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
+    rows += redaction.rows(redaction.run(rounds=3 if args.quick else 15))
     sizes = (1, 4) if args.quick else processes.SIZES
     rows += processes.cold_rows(processes.run_cold_starts(sizes), 0.05) + processes.fleet_rows()
     print(f"Machine: {machine()}\n")

@@ -1,4 +1,10 @@
-"""SnapStart: values fetched during init, but no secret written into the snapshot."""
+"""SnapStart: parameters fetched during init, secrets only after the restore.
+
+In a SnapStart init `prefetch` reads the String parameter and leaves the
+secret alone, so it is never in the memory the snapshot copies. After each
+restore the hooks drop the old connections and prefetch everything again,
+the secret included, in one batched round.
+"""
 
 from urllib.parse import urlsplit
 
@@ -20,6 +26,5 @@ def handler(
 
 
 container = SnapStartApp()
-prefetch(container)  # during init, before the snapshot
-# Before the snapshot: forget the secret. After a restore: forget everything.
-register_snapstart_hooks(container)
+prefetch(container)  # during init: in a SnapStart init, no secret is fetched
+register_snapstart_hooks(container)  # True when the runtime will call the hooks

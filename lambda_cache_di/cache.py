@@ -122,7 +122,8 @@ class CacheEntry(Generic[T]):
         if now < expires_at:
             self._hits += 1
             return value  # type: ignore[return-value]
-        del value  # a failed refresh's traceback keeps this frame: no old value in it
+        # An error raised below keeps this frame in its traceback: no cached value in it.
+        del value
         return self._get_slow(now)
 
     def _get_slow(self, started: float, attempts_seen: int | None = None) -> T:
@@ -140,7 +141,7 @@ class CacheEntry(Generic[T]):
             if now < expires_at:
                 self._hits += 1
                 return value  # type: ignore[return-value]
-            del value
+            del value  # as in get(): an error's frames must not hold the old value
             if now < self._retry_after and self._last_error is not None:
                 return self._serve_stale_or_raise(
                     started, self._last_error, f"backing off for {self._retry_after - now:.1f}s"

@@ -19,12 +19,14 @@ _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-/]{1,1011}")
 _PARAMETER_LABEL = re.compile(r"[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}")
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@\-]{1,512}")
 _SECRET_ARN = re.compile(
-    r"arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:\d{12}:secret:(?P<name>[A-Za-z0-9/_+=.@\-]{1,512})"
+    r"arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:[0-9]{12}:secret:(?P<name>[A-Za-z0-9/_+=.@\-]{1,512})"
 )
 # AWS appends "-" and six random characters to a secret's name in its ARN.
 _ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
-_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+# ASCII digits only: str.isdigit() and `\d` take "²" or Arabic-Indic digits too.
+_VERSION = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def parse_parameter_name(value: object, argument: str = "name") -> ParameterName
         )
     _check_hierarchy(name, argument)
     if sep:
-        if selector.isdigit():
+        if _VERSION.fullmatch(selector):
             if int(selector) < 1:
                 raise ConfigurationError(f"{argument} {text!r}: versions start at 1")
         elif not _PARAMETER_LABEL.fullmatch(selector):
@@ -178,12 +180,17 @@ def parse_s3_uri(value: object, argument: str = "uri") -> S3Location:
 
 
 def check_seconds(value: object, argument: str) -> float:
-    """A finite, non-negative number of seconds."""
+    """A finite, non-negative number of seconds that fits in a float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigurationError(f"{argument} must be a number of seconds, not {value!r}")
-    if not math.isfinite(value) or value < 0:
+    try:
+        seconds = float(value)
+    except OverflowError:
+        # An int such as 10**400: its repr alone may run to hundreds of digits.
+        raise ConfigurationError(f"{argument} is too large to be a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
         raise ConfigurationError(f"{argument} must be finite and >= 0, not {value!r}")
-    return float(value)
+    return seconds
 
 
 def check_fraction(value: object, argument: str) -> float:

@@ -20,13 +20,17 @@ from typing import Any
 from .errors import ConfigurationError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
+from .fetchers.clients import in_snapstart_init
 from .providers.base import CachedProvider, cached_providers
+from .providers.s3 import S3File
 from .providers.secrets import Secret
 from .providers.sharing import ProviderSource, batch_through_store
 from .providers.ssm import SSMParameter
 from .shared import SharedValue
 
 logger = logging.getLogger(__name__)
+# What a SnapStart init may prefetch: files, and single parameters read undecrypted.
+SNAPSHOT_SAFE = (SSMParameter, S3File)
 
 Named = tuple[str, CachedProvider[Any]]
 # A batch fetch: keys in; the values by key, and an error for each key that failed.
@@ -47,7 +51,7 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
     failures: dict[str, BaseException] = {}
     named: list[Named] = []
     for name, provider in cached_providers(container):
-        if provider.last_overriding is not None:
+        if provider.last_overriding is not None or not _may_prefetch(provider):
             continue
         try:
             provider.resolve()
@@ -70,6 +74,11 @@ def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseExc
             tasks += _submit_service(pool, members, failures)
         for task in tasks:
             failures.update(task.result())
+
+
+def _may_prefetch(provider: CachedProvider[Any]) -> bool:
+    """In a SnapStart init, only what holds no secret: see snapstart.py."""
+    return not in_snapstart_init() or isinstance(provider, SNAPSHOT_SAFE)
 
 
 def _by_service(named: list[Named]) -> dict[str, list[Named]]:
@@ -167,6 +176,8 @@ def _batch(
             if key in errors:
                 failures[name] = errors[key]
                 continue
+            if key not in found:  # a SecureString left encrypted in a SnapStart init
+                continue
             try:
                 # The provider's own transform path, so a batched value is cached
                 # exactly as the provider's fetch would have cached it.
@@ -187,7 +198,8 @@ def _tier_of(provider: CachedProvider[Any]) -> SharedValue | None:
 
 
 def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    values, missing = ssm_fetcher.get_parameters_found(client, names)
+    decrypt = not in_snapstart_init()  # a SnapStart init leaves SecureStrings out
+    values, missing = ssm_fetcher.get_parameters_found(client, names, decrypt=decrypt)
     return values, {name: NotFoundError((name.full,)) for name in missing}
 
 

@@ -133,9 +133,15 @@ def flocked(dir_fd: int, name: str, timeout: float, what: str) -> Iterator[None]
     Polls without blocking, so a holder that hangs (rather than dies) costs a
     transient FetchError after `timeout` seconds instead of a stuck process.
     """
-    fd = os.open(
-        name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE, dir_fd=dir_fd
-    )
+    try:
+        fd = os.open(
+            name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE, dir_fd=dir_fd
+        )
+    except OSError as exc:
+        # A full disk, a planted symlink: sharing fails now and may work later.
+        raise FetchError(
+            f"cannot open the lock of {what} in the shared folder ({exc.strerror})", transient=True
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         pause = 0.002

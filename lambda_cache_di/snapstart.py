@@ -1,45 +1,89 @@
-"""Lambda SnapStart runtime hooks: keep secrets out of the snapshot, refetch after a restore.
+"""Lambda SnapStart: no secret in the snapshot, fresh values and connections after a restore.
 
-Lambda's Python runtimes ship `snapshot_restore_py`; elsewhere (tests, other
-hosts) it is missing and nothing is registered.
+During a SnapStart init (`AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`),
+`prefetch` fetches no secret and decrypts no SecureString, so none of them is
+ever in the memory that the snapshot copies. The hooks registered here then:
+
+- before the snapshot: forget every Secret and Secrets value (and, with
+  `drop_parameters=True`, every SSM value) that the application may have read
+  at init on its own, close every object a `Derived` built (it may hold a
+  secret, or a connection), and close the library's connections;
+- after a restore: close the connections opened before the snapshot, forget
+  every value and every `Derived` object, and prefetch the container again:
+  one batched, parallel round, secrets included (`prefetch_after_restore=False`
+  leaves that to first use).
+
+Forgetting a value does not scrub the memory it held: only a secret that was
+never fetched before the snapshot is surely absent from it. Lambda's Python
+runtime client ships the `snapshot_restore_py` module these hooks use.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
+from .fetchers.clients import drop_connections, in_snapstart_init, mark_restored
+from .prefetch import prefetch
 from .providers.base import cached_providers, invalidate_all
+from .providers.derived import Derived
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
 HOOKS_MODULE = "snapshot_restore_py"
 _PARAMETER_TYPES = (SSMParameter, SSMParameters, SSMParametersByPath)
+# Set on a container instance once its hooks are registered, so a second call adds none.
+_REGISTERED = "_lambda_cache_di_snapstart_hooks"
+
+logger = logging.getLogger(__name__)
 
 
-def register_snapstart_hooks(container: Any, *, drop_parameters: bool = False) -> bool:
-    """Register SnapStart hooks for `container`; False when `snapshot_restore_py` is missing.
+def register_snapstart_hooks(
+    container: Any, *, drop_parameters: bool = False, prefetch_after_restore: bool = True
+) -> bool:
+    """Register the SnapStart hooks for `container`; True only when the runtime will call them.
 
-    Before the snapshot, every `Secret` and `Secrets` provider forgets its value,
-    so no secret is written into the snapshot (with `drop_parameters=True`, the
-    SSM providers too, for SecureString parameters). After a restore, every
-    cached provider forgets its value: the snapshot may be days old, so each
-    value is fetched again on first use.
+    That is during a SnapStart init, with the runtime's `snapshot_restore_py`
+    importable. Anywhere else (an on-demand init, tests, another host) nothing
+    is registered and the result is False. A container's hooks are registered
+    once, however often this is called; later calls return True again.
     """
+    if not in_snapstart_init():
+        return False
     try:
         hooks = importlib.import_module(HOOKS_MODULE)
     except ImportError:
         return False
+    if getattr(container, _REGISTERED, False):
+        return True
 
     def before_snapshot() -> None:
         drop_secrets(container, drop_parameters=drop_parameters)
+        reset_derived(container)
+        drop_connections(resolved_clients(container))
 
     def after_restore() -> None:
-        invalidate_all(container)
+        restore(container, prefetch_again=prefetch_after_restore)
 
     hooks.register_before_snapshot(before_snapshot)
     hooks.register_after_restore(after_restore)
+    setattr(container, _REGISTERED, True)
     return True
+
+
+def restore(container: Any, *, prefetch_again: bool = True) -> dict[str, BaseException]:
+    """What the after-restore hook does; returns the failures of the new prefetch round.
+
+    The process is marked as restored first, so that this `prefetch` fetches
+    secrets and decrypts SecureStrings again.
+    """
+    mark_restored()
+    drop_connections(resolved_clients(container))
+    invalidate_all(container)
+    # Built before the snapshot: equal arguments must not bring back its connections.
+    reset_derived(container)
+    return prefetch(container) if prefetch_again else {}
 
 
 def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
@@ -50,3 +94,22 @@ def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
     for _, provider in cached_providers(container):
         if isinstance(provider, kinds):
             provider.invalidate()
+
+
+def reset_derived(container: Any) -> None:
+    """Close and forget the object of every `Derived` provider of the container."""
+    for provider in container.traverse(types=(Derived,)):
+        provider.reset()
+
+
+def resolved_clients(container: Any) -> list[Any]:
+    """The clients the container's cached providers were given (the default ones aside)."""
+    clients = []
+    for name, provider in cached_providers(container):
+        if provider.client is None:
+            continue
+        try:
+            clients.append(provider.resolve_client())
+        except Exception as exc:  # a hook that raises would fail the restore itself
+            logger.warning("snapstart: no client for %s (%s)", name, type(exc).__name__)
+    return clients

@@ -49,6 +49,10 @@ def transformed(function: Transform, value: Any, resource: str) -> Any:
 
 def _failed(function: Transform, exc: BaseException) -> str:
     if function is json.loads:
+        if isinstance(exc, RecursionError):
+            return "is not valid JSON: nested too deep"
+        if isinstance(exc, ValueError):  # past `sys.get_int_max_str_digits()`
+            return "is not valid JSON: an integer has too many digits"
         return "is not JSON text"
     name = getattr(function, "__name__", None) or type(function).__name__
     return f"failed to transform: {name} raised {type(exc).__name__}"

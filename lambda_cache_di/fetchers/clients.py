@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from typing import Any
+
+from ..errors import FetchError
 
 # An invocation should fail in seconds, not hang until Lambda's timeout: a
 # request gets 2 s to connect and 3 s between bytes, and botocore's standard
@@ -19,8 +22,14 @@ MAX_ATTEMPTS = 2
 
 _SERVICE_IDS = {"secretsmanager": "secrets_manager"}
 
+INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAPSTART_INITIALIZATION = "snap-start"
+
 _default_clients: dict[tuple[str, str | None, str | None], Any] = {}
 _default_session: list[Any] = []
+# Set once the runtime restored this process from a SnapStart snapshot. The
+# environment cannot tell: it is restored with the memory, still saying "snap-start".
+_restored: list[bool] = []
 # botocore sessions are not thread-safe: create clients one at a time.
 _client_lock = threading.Lock()
 # Held while a default client is made, so that threads asking for the same one
@@ -58,6 +67,32 @@ def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) ->
         )
 
 
+def checked_client(client: Any, service: str) -> Any:
+    """`client` itself, once sure it is not a botocore client of another service.
+
+    Fakes and stubs without botocore's `meta` pass: they answer what they are asked.
+    """
+    model = getattr(getattr(client, "meta", None), "service_model", None)
+    name = getattr(model, "service_name", None)
+    if isinstance(name, str) and name != service:
+        raise FetchError(f"the client given is a {name} client; a {service} client is needed")
+    return client
+
+
+def region_partition(region: str) -> str | None:
+    """The ARN partition botocore's own partition data gives `region`; None when none claims it."""
+    from botocore.endpoint_provider import RuleSetStandardLibrary
+    from botocore.loaders import Loader
+
+    # The `aws.partition` function of the endpoint rules; it falls back on `aws`
+    # for a region it does not know, hence the explicit match first.
+    rules = RuleSetStandardLibrary(Loader().load_data("partitions"))
+    partitions = rules.partitions_data["partitions"]
+    if not any(rules.is_partition_match(region, partition) for partition in partitions):
+        return None
+    return str(rules.aws_partition(region)["name"])
+
+
 def _environment_key(service: str) -> tuple[str, str | None, str | None]:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     # botocore names the variable after the service id: "Secrets Manager" → SECRETS_MANAGER.
@@ -92,3 +127,34 @@ def reset_default_clients() -> None:
     with _default_lock:
         _default_clients.clear()
         _default_session.clear()
+
+
+def in_snapstart_init() -> bool:
+    """Whether this process is in a SnapStart init: its memory will be written to a snapshot."""
+    snapstart = os.environ.get(INITIALIZATION_TYPE_VARIABLE) == SNAPSTART_INITIALIZATION
+    return snapstart and not _restored
+
+
+def mark_restored() -> None:
+    """Note that the process runs from a restored snapshot (called by the after-restore hook)."""
+    if not _restored:
+        _restored.append(True)
+
+
+def drop_connections(clients: Iterable[Any] = ()) -> int:
+    """Close the pooled connections of `clients` and of every default client; return how many.
+
+    botocore's `close()` empties the client's urllib3 pools and the client opens
+    new connections on its next request, so a client stays usable. Objects
+    without `close` (fakes) are skipped.
+    """
+    with _default_lock:
+        every = {id(client): client for client in _default_clients.values()}
+    every.update((id(client), client) for client in clients)
+    closed = 0
+    for client in every.values():
+        close = getattr(client, "close", None)
+        if callable(close) and getattr(client, "meta", None) is not None:
+            close()
+            closed += 1
+    return closed

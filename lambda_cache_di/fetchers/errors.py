@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from ..errors import FetchError, LambdaCacheError, NotFoundError
+from .redaction import fetching
 
 # Error codes after which a later attempt may well succeed.
+# (A 404 that carries no AWS error code is transient too: see `is_transient`.)
 TRANSIENT_CODES = frozenset(
     {
         "Throttling",
@@ -37,30 +40,53 @@ NOT_FOUND_CODES = frozenset(
         "ResourceNotFoundException",
         "NoSuchKey",
         "NoSuchBucket",
-        "NotFound",
-        "404",
     }
 )
+# Not "404" nor "NotFound": botocore makes up such codes from the HTTP status when
+# the body holds none, as for the 404 page of a wrong endpoint or of a proxy.
 
 
 def error_code(exc: BaseException) -> str:
-    """The AWS error code of a ClientError, or the class name of any other botocore error."""
+    """The AWS error code of a ClientError ("HTTP 404" when there is none), or the class name."""
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")
         if code:
             return str(code)
+        status = _status(exc)
+        if status:
+            return f"HTTP {status}"
     return type(exc).__name__
 
 
+def _status(exc: BaseException) -> int:
+    response: Any = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return 0
+    try:
+        return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Whether a botocore error may pass if tried again: throttling, 5xx, network trouble."""
+    """Whether a botocore error may pass if tried again: throttling, 5xx, network trouble.
+
+    A 404 without an AWS error code came from something between the client and
+    AWS (a proxy, a gateway being redeployed, a wrong endpoint): not "not found".
+    """
     from botocore.exceptions import ClientError
 
     if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error_code(exc) in TRANSIENT_CODES or int(status) >= 500
+        status = _status(exc)
+        code = error_code(exc)
+        return code in TRANSIENT_CODES or status >= 500 or (status == 404 and _bare(code, status))
     return _is_network_error(exc)
+
+
+def _bare(code: str, status: int) -> bool:
+    """Whether botocore found no AWS error code in the body and fell back on the status."""
+    return code in (str(status), f"HTTP {status}")
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -117,12 +143,26 @@ def incomplete(operation: str, resource: str, missing: str) -> FetchError:
 def translated(
     operation: str, resource: str, *, not_found: tuple[str, ...] | None = None
 ) -> Iterator[None]:
-    """Re-raise botocore errors from the block as library errors chained to them."""
+    """Re-raise botocore errors from the block as library errors chained to them.
+
+    botocore's DEBUG records of the response bodies read in the block are redacted.
+    """
     try:
-        yield
+        with fetching():
+            yield
     except Exception as exc:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if isinstance(exc, (ClientError, BotoCoreError)):
             raise translate_error(exc, operation, resource, not_found=not_found) from exc
+        if isinstance(exc, OSError):
+            # A socket or file error that botocore did not wrap: network or disk trouble
+            # that may pass (a full disk frees up, a connection comes back).
+            raise os_error(exc, operation, resource) from exc
         raise
+
+
+def os_error(exc: OSError, operation: str, resource: str) -> FetchError:
+    """A transient FetchError for an OSError, naming its errno (ENOSPC, ECONNRESET...)."""
+    name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+    return FetchError(f"{operation} failed for {resource}: {name}", transient=True)

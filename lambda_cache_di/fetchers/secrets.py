@@ -68,6 +68,8 @@ def batch_get_secret_values(
     """
     values, errors = batch_get_secret_values_found(client, secrets)
     if errors:
+        # The error keeps this frame: the secrets that did arrive must not stay in it.
+        del values
         raise batch_error(errors)
     return values
 

@@ -24,9 +24,11 @@ class SecureText(str):
     __slots__ = ()
 
 
-def parameter_value(parameter: dict[str, Any]) -> ParameterValue:
+def parameter_value(parameter: dict[str, Any], operation: str = "GetParameters") -> ParameterValue:
     """A parameter's plain value: StringList as a list, String and SecureString as text."""
-    value: str = parameter["Value"]
+    value = parameter.get("Value")
+    if not isinstance(value, str):
+        raise incomplete(operation, str(parameter.get("Name", "a parameter")), "Value")
     kind = parameter.get("Type")
     if kind == "StringList":
         return value.split(",")
@@ -40,13 +42,19 @@ def holds_secure_text(value: object) -> bool:
     return isinstance(value, SecureText)
 
 
+def _check_names(parameters: list[dict[str, Any]], operation: str, resource: str) -> None:
+    """A result without its name cannot be matched to a request: the answer was cut."""
+    if any(not isinstance(parameter.get("Name"), str) for parameter in parameters):
+        raise incomplete(operation, resource, "Name")
+
+
 def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
     """One parameter, decrypted."""
     with translated("GetParameter", name.full, not_found=(name.full,)):
         response = client.get_parameter(Name=name.full, WithDecryption=True)
     if "Parameter" not in response:
         raise incomplete("GetParameter", name.full, "Parameter")
-    return parameter_value(response["Parameter"])
+    return parameter_value(response["Parameter"], "GetParameter")
 
 
 def get_parameters(
@@ -58,29 +66,44 @@ def get_parameters(
     """
     values, missing = get_parameters_found(client, names)
     if missing:
+        # The error keeps this frame: the SecureString values that did arrive must not stay.
+        del values
         full = [name.full for name in missing]
         raise NotFoundError(full, f"GetParameters: parameters not found: {', '.join(full)}")
     return values
 
 
 def get_parameters_found(
-    client: Any, names: Sequence[ParameterName]
+    client: Any, names: Sequence[ParameterName], *, decrypt: bool = True
 ) -> tuple[dict[ParameterName, ParameterValue], list[ParameterName]]:
-    """The parameters that exist, and the names that do not (for prefetch, which keeps both)."""
+    """The parameters that exist, and the names that do not (for prefetch, which keeps both).
+
+    With `decrypt=False` (a SnapStart init) nothing is decrypted, and SecureString
+    parameters are left out of both: neither a value nor missing.
+    """
     values: dict[ParameterName, ParameterValue] = {}
     missing: list[ParameterName] = []
     for group in group_names(names):
         resource = ", ".join(name.full for name in group)
         with translated("GetParameters", resource):
             response = client.get_parameters(
-                Names=[name.full for name in group], WithDecryption=True
+                Names=[name.full for name in group], WithDecryption=decrypt
             )
         if "Parameters" not in response:
             raise incomplete("GetParameters", resource, "Parameters")
-        found = _match_results(client, group, response["Parameters"])
+        parameters = response["Parameters"]
+        _check_names(parameters, "GetParameters", resource)
+        secure = set() if decrypt else _secure_names(parameters)
+        if secure:
+            parameters = [p for p in parameters if p["Name"].partition(":")[0] not in secure]
+        found = _match_results(client, group, parameters)
         values.update(found)
-        missing.extend(name for name in group if name not in found)
+        missing.extend(name for name in group if name not in found and name.name not in secure)
     return values, missing
+
+
+def _secure_names(parameters: list[dict[str, Any]]) -> set[str]:
+    return {p["Name"].partition(":")[0] for p in parameters if p.get("Type") == "SecureString"}
 
 
 def group_names(names: Sequence[ParameterName]) -> Iterator[list[ParameterName]]:
@@ -144,8 +167,9 @@ def get_parameters_by_path(client: Any, path: str, recursive: bool) -> dict[str,
         for page in pages:
             if "Parameters" not in page:
                 raise incomplete("GetParametersByPath", path, "Parameters")
+            _check_names(page["Parameters"], "GetParametersByPath", path)
             for parameter in page["Parameters"]:
                 name: str = parameter["Name"]
                 relative = name[len(path) :]
-                values[relative] = parameter_value(parameter)
+                values[relative] = parameter_value(parameter, "GetParametersByPath")
     return values

@@ -19,7 +19,7 @@ from dependency_injector import containers, providers
 
 from ..cache import CacheEntry, CacheStats, Clock
 from ..errors import ConfigurationError, TransformError
-from ..fetchers.clients import default_client
+from ..fetchers.clients import checked_client, default_client
 from ..names import check_fraction, check_seconds
 from ..transform import check_transform, transformed
 from .sharing import ProviderSource, check_shared
@@ -341,8 +341,8 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         if client is None:
             return default_client(self.service)
         if providers.is_provider(client):
-            return client()
-        return client
+            return checked_client(client(), self.service)
+        return checked_client(client, self.service)
 
     def _fetch(self) -> T:
         # The raw value is never bound to a local here: a failing transform's

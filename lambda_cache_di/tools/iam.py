@@ -25,9 +25,12 @@ so, for the command to print on stderr.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ConfigurationError
+from ..fetchers.clients import region_partition
 from ..names import SecretId, has_arn_suffix
 from ..providers.base import cached_providers
 from ..providers.s3 import S3File
@@ -48,13 +51,53 @@ S3_NOTE = (
 )
 
 
+ANY = "*"
+# A CloudFormation reference such as ${AWS::Region}, for a policy pasted into a template.
+_REFERENCE = re.compile(r"\$\{[A-Za-z0-9:._]+\}", re.ASCII)
+PARTITION_REFERENCE = "${AWS::Partition}"
+# ASCII only: botocore's partition patterns use `\w` and `\d`, which match other scripts too.
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+
+
 def partition_of(region: str) -> str:
-    """The ARN partition of a region: `aws`, `aws-cn` or `aws-us-gov`."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-iso`...), from botocore's own data.
+
+    `*` (any region) is taken to be in `aws`; a CloudFormation reference
+    (`${AWS::Region}`) gets `${AWS::Partition}`; a region that no partition of
+    botocore's data lists or matches raises ConfigurationError naming `region`.
+    """
+    check_region(region)
+    if region == ANY:
+        return "aws"
+    if _REFERENCE.fullmatch(region):
+        return PARTITION_REFERENCE
+    partition = region_partition(region)
+    if partition is None:
+        raise ConfigurationError(f"region {region!r} is in none of botocore's AWS partitions")
+    return partition
+
+
+def check_region(region: object) -> str:
+    """`*`, a region name such as `eu-west-1` (lowercase ASCII), or `${AWS::Region}`."""
+    if region == ANY or (isinstance(region, str) and _REFERENCE.fullmatch(region)):
+        return region
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise ConfigurationError(
+            f"region {region!r} is not an AWS region name such as 'eu-west-1' (or '*' for any)"
+        )
+    return region
+
+
+def check_account(account: object) -> str:
+    """`*`, an account id of twelve ASCII digits, or `${AWS::AccountId}`."""
+    if account == ANY or (isinstance(account, str) and _REFERENCE.fullmatch(account)):
+        return account
+    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
+        raise ConfigurationError(
+            f"account {account!r} is not an AWS account id of 12 digits (or '*' for any)"
+        )
+    return account
 
 
 @dataclass
@@ -79,9 +122,9 @@ class Policy:
 
 class _Arns:
     def __init__(self, region: str, account: str) -> None:
-        self.region = region
-        self.account = account
         self.partition = partition_of(region)
+        self.region = region
+        self.account = check_account(account)
 
     def parameter(self, name: str) -> str:
         # A parameter's ARN holds its name without the leading '/'.
@@ -119,7 +162,7 @@ def policy_for(container: Any, *, region: str = "*", account: str = "*") -> Poli
     arguments of other providers). Overridden providers count: the deployed
     function does not override them. Provider arguments (`config.param_name`)
     are resolved from this environment; one that cannot be raises
-    ConfigurationError.
+    ConfigurationError, and so does a malformed `region` or `account`.
     """
     arns = _Arns(region, account)
     found = _Resources()

@@ -6,11 +6,16 @@ import sys
 
 import pytest
 
+from lambda_cache_di.fetchers import clients as fetcher_clients
+from lambda_cache_di.snapstart import register_snapstart_hooks
 from tests.unit.test_snapstart import FakeHooks
 
 
 @pytest.fixture
 def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
+    """A SnapStart init with the runtime's hooks module in place."""
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    monkeypatch.setattr(fetcher_clients, "_restored", [])
     module = FakeHooks()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
     return module
@@ -26,22 +31,33 @@ def seeded(aws_client):
     )
 
 
-def test_init_prefetches_and_the_snapshot_holds_no_secret(cold_start, hooks, seeded):
-    """Init fetches both values; before the snapshot only the secret is dropped."""
+def test_init_fetches_the_parameter_and_not_the_secret(cold_start, hooks, seeded, moto_server):
+    """Init makes one GetParameters call, leaves the secret unfetched, and registers once."""
+    cold_start("examples.snapstart")  # the first import may run the module twice
+    moto_server.reset_counts()
     module = cold_start("examples.snapstart")
     assert module.container.table_name.age is not None
-    assert module.container.db_conn.age is not None
-    hooks.snapshot()
-    assert module.container.table_name.age is not None
     assert module.container.db_conn.age is None
+    assert moto_server.requests == {"AmazonSSM.GetParameters": 1}
+    registered = (len(hooks.before), len(hooks.after))
+    assert register_snapstart_hooks(module.container) is True  # the example registered it
+    assert (len(hooks.before), len(hooks.after)) == registered
 
 
-def test_after_restore_everything_is_fetched_again(cold_start, hooks, seeded, aws_client):
-    """After a restore every value is fetched again, so a changed parameter shows at once."""
+def test_after_restore_everything_is_fetched_again(
+    cold_start, hooks, seeded, aws_client, moto_server
+):
+    """After a restore one round fetches both values, so a changed parameter shows at once."""
     module = cold_start("examples.snapstart")
     hooks.snapshot()
     aws_client("ssm").put_parameter(
         Name="/prod/orders/table", Value="orders-new", Type="String", Overwrite=True
     )
+    moto_server.reset_counts()
     hooks.restore()
+    assert moto_server.requests == {
+        "AmazonSSM.GetParameters": 1,
+        "secretsmanager.BatchGetSecretValue": 1,
+    }
     assert module.handler({}, None) == {"table": "orders-new", "db_host": "db.internal"}
+    assert sum(moto_server.requests.values()) == 2

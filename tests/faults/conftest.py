@@ -63,5 +63,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"fault matrix: {tally['cases']} cases (faults x states x providers), "
             f"{tally['calls']} calls, {tally['requests']} requests under fault; "
             f"wrong values {tally['wrong']}, partial files {tally['partial']}, "
-            f"leaked values {tally['leaked']}"
+            f"leaked values {tally['leaked']}, values in traceback frames {tally['in frames']}, "
+            f"untyped errors {tally['untyped']}"
         )

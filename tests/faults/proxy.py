@@ -41,6 +41,7 @@ class Fault(str, enum.Enum):
     DELAY = "delay"  # say nothing for `delay_seconds`, then close
     TRUNCATE = "truncate"  # relay, but send only part of the body under the full length
     DRIP = "drip"  # relay, but send the body `drip_bytes` at a time, `drip_seconds` apart
+    BARE_404 = "bare-404"  # 404 with an HTML page and no AWS error code: a wrong endpoint, a proxy
 
 
 # (status, JSON-protocol __type, S3 code) of the faults that answer with an error.
@@ -99,6 +100,9 @@ class FaultProxy:
         self.drip_bytes = 1
         self.drip_seconds = 0.5
         self._queued: deque[Fault] = deque()
+        # Connections are numbered as accepted; those up to `_silent_upto` get no answer.
+        self.connections = 0
+        self._silent_upto = 0
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -151,6 +155,20 @@ class FaultProxy:
     def next_fault(self) -> Fault:
         with self._lock:
             return self._queued.popleft() if self._queued else self.mode
+
+    def new_connection(self) -> int:
+        with self._lock:
+            self.connections += 1
+            return self.connections
+
+    def silence_open_connections(self) -> None:
+        """Leave every request on a connection opened so far unanswered, as after a restore."""
+        with self._lock:
+            self._silent_upto = self.connections
+
+    def is_silent(self, connection: int) -> bool:
+        with self._lock:
+            return connection <= self._silent_upto
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
@@ -209,12 +227,17 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         # and the client's delayed ACK hold every answer back by about 40 ms.
         disable_nagle_algorithm = True
 
+        def setup(self) -> None:
+            super().setup()
+            self.connection_number = proxy.new_connection()
+
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             target = self.headers.get("X-Amz-Target")
             operation = target or f"{self.command} {self.path.split('?', 1)[0]}"
-            fault = proxy.next_fault()
+            silent = proxy.is_silent(self.connection_number)
+            fault = Fault.DELAY if silent else proxy.next_fault()
             if fault is Fault.RESET:
                 proxy.record(Exchange(operation, fault, None, 0))
                 self._reset()
@@ -222,6 +245,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 proxy.record(Exchange(operation, fault, None, 0))
                 proxy.wait_or_stop(proxy.delay_seconds)
                 self.close_connection = True
+            elif fault is Fault.BARE_404:
+                page = b"<html><body><h1>404 Not Found</h1></body></html>"
+                proxy.record(Exchange(operation, fault, 404, len(page)))
+                self._answer(404, "Not Found", [("Content-Type", "text/html")], page, len(page))
             elif fault in _ERRORS:
                 status, headers, payload = error_response(fault, target is not None)
                 proxy.record(Exchange(operation, fault, status, len(payload)))

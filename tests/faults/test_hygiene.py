@@ -1,14 +1,14 @@
 """No parameter or secret value in logs, errors, repr or stats, whatever fails.
 
 Every provider goes through every failure path that applies to it, over HTTP
-through the fault proxy, with DEBUG logging on for `lambda_cache_di` and the
-root logger. Records of `botocore` and `urllib3` are left out of the check:
-botocore's DEBUG log prints whole response bodies, values included, which is
-why a Lambda function should never run botocore at DEBUG in production.
+through the fault proxy, with DEBUG logging on for the root logger, so for
+`botocore` and `urllib3` too: the library redacts the response bodies botocore
+logs for its own requests. S3 objects are no secrets; their records are not checked.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from lambda_cache_di import LambdaCacheError, TransformError
+from lambda_cache_di import LambdaCacheError, NotFoundError, Secrets, SSMParameters, TransformError
 from lambda_cache_di.testing import FakeClock
+from tests.frames import frames_holding
 
 from .proxy import Fault, FaultProxy
 from .specs import SPECS, Spec, build, error_texts, new_version
 
-EXCLUDED_LOGGERS = ("botocore", "urllib3")
 PATHS = (
     "not-found",
     "access-denied",
@@ -47,24 +47,33 @@ class Scenario:
         self.spec, self.provider, self.admin = spec, provider, admin
         self.texts: list[str] = []
         self.errors: list[LambdaCacheError] = []
+        self.markers: list[str] = []
+        self.held: list[str] = []
+        # Records logged during the provider's calls: the test's own set-up requests
+        # (PutParameter with the value) are the application's traffic, not the library's.
+        self.records: list[logging.LogRecord] = []
+        self.caplog: pytest.LogCaptureFixture | None = None
 
     def call(self, times: int = 1) -> None:
         for _ in range(times):
+            seen = len(self.caplog.records) if self.caplog else 0
             try:
                 self.provider()
             except LambdaCacheError as exc:
                 self.errors.append(exc)
                 self.texts += error_texts(exc)
+                if self.spec.name != "S3File":  # an S3 object is no secret
+                    self.held += frames_holding(exc, self.markers)
+            if self.caplog:
+                self.records += self.caplog.records[seen:]
             self.texts += [repr(self.provider), str(self.provider), str(self.provider.stats)]
 
 
 def log_texts(records: list[logging.LogRecord]) -> list[str]:
-    """Message and formatted exception of every record outside botocore and urllib3."""
+    """Message and formatted exception of every record, botocore's and urllib3's included."""
     formatter = logging.Formatter()
     texts = []
     for record in records:
-        if record.name.split(".")[0] in EXCLUDED_LOGGERS:
-            continue
         texts.append(record.getMessage())
         if record.exc_info:
             texts.append(formatter.formatException(record.exc_info))
@@ -95,6 +104,8 @@ def test_no_value_leaks(
         options["transform"] = "json"
     provider = build(spec, tmp_path, client=proxied(spec.service), **options)
     scenario = Scenario(spec, provider, admin)
+    scenario.markers = [old, new]
+    scenario.caplog = caplog
     if path != "json-transform":
         scenario.call()
         assert scenario.errors == []
@@ -102,9 +113,11 @@ def test_no_value_leaks(
     spec.store(admin, new)
     run_failure(path, scenario, proxy)
 
-    texts = scenario.texts + log_texts(caplog.records)
+    assert any(record.name == "botocore.parsers" for record in scenario.records)
+    texts = scenario.texts + log_texts(scenario.records)
     assert any(f"{provider.resource}" in text for text in texts)
     assert [text for text in texts if old in text or new in text] == []
+    assert scenario.held == []
 
 
 def run_failure(path: str, scenario: Scenario, proxy: FaultProxy) -> None:
@@ -129,3 +142,43 @@ def run_failure(path: str, scenario: Scenario, proxy: FaultProxy) -> None:
     assert all("backing off for " in str(error) for error in scenario.errors[2:])
     if path == "json-transform":
         assert all(isinstance(error, TransformError) for error in scenario.errors)
+
+
+HEALTHY = "app/healthy"
+BROKEN = "app/broken"
+
+
+@pytest.mark.parametrize(
+    ("failure", "transform"), [("missing", None), ("missing", "json"), ("not-json", "json")]
+)
+def test_healthy_secret_of_a_failed_batch_stays_out_of_frames(
+    direct: Callable[[str], Any], failure: str, transform: str | None
+) -> None:
+    """When one secret of a batch fails, the other's value is in no frame of the error's chain."""
+    admin = direct("secretsmanager")
+    marker = new_version()
+    admin.create_secret(Name=HEALTHY, SecretString=json.dumps({"password": marker}))
+    if failure == "not-json":
+        admin.create_secret(Name=BROKEN, SecretString=marker + "-not-json")
+    provider = Secrets([HEALTHY, BROKEN], transform=transform, client=direct("secretsmanager"))
+    with pytest.raises(LambdaCacheError) as caught:
+        provider()
+    assert type(caught.value).__name__ == (
+        "NotFoundError" if failure == "missing" else "TransformError"
+    )
+    assert frames_holding(caught.value, [marker]) == []
+    assert [text for text in error_texts(caught.value) if marker in text] == []
+
+
+def test_healthy_parameter_of_a_failed_group_stays_out_of_frames(
+    direct: Callable[[str], Any],
+) -> None:
+    """When one parameter of a group is missing, the other's SecureString is in no frame."""
+    admin = direct("ssm")
+    marker = new_version()
+    admin.put_parameter(Name="/app/healthy", Value=marker, Type="SecureString")
+    provider = SSMParameters(["/app/healthy", "/app/missing"], client=direct("ssm"))
+    with pytest.raises(NotFoundError) as caught:
+        provider()
+    assert caught.value.names == ("/app/missing",)
+    assert frames_holding(caught.value, [marker]) == []

@@ -100,6 +100,39 @@ class TestIamPolicy:
         assert result.stdout == json.dumps(EVERYTHING_POLICY, indent=2) + "\n"
         assert result.stderr == KMS_NOTE + "\n" + S3_NOTE + "\n"
 
+    def test_iso_region_gets_its_partition(self):
+        """--region us-iso-east-1 writes ARNs of the aws-iso partition."""
+        result = run(
+            "iam-policy",
+            "checkapp.containers:SecretsOnly",
+            "--region",
+            "us-iso-east-1",
+            "--account",
+            "111122223333",
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["Statement"][0]["Resource"] == [
+            "arn:aws-iso:secretsmanager:us-iso-east-1:111122223333:secret:/checkapp/api_key-??????"
+        ]
+
+    @pytest.mark.parametrize(
+        ("option", "value", "message"),
+        [
+            ("--region", "x:*", "region 'x:*' is not an AWS region name"),
+            ("--region", "EU-WEST-1", "region 'EU-WEST-1' is not an AWS region name"),
+            ("--region", "xx-nowhere-1", "region 'xx-nowhere-1' is in none of botocore's"),
+            ("--account", "12345", "account '12345' is not an AWS account id of 12 digits"),
+            ("--account", "\u0661" * 12, "is not an AWS account id of 12 digits"),
+        ],
+    )
+    def test_malformed_region_or_account_exits_2(self, option, value, message):
+        """A malformed --region or --account prints why on stderr, no policy, and exits 2."""
+        result = run("iam-policy", "checkapp.containers:SecretsOnly", option, value)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith("lambda-cache-di iam-policy: ")
+        assert message in result.stderr
+
     def test_region_and_account_default_to_any(self):
         """Without --region and --account the ARNs hold `*` for both."""
         result = run("iam-policy", "checkapp.containers:SecretsOnly")

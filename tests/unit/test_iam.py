@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from dependency_injector import containers, providers
 
 from lambda_cache_di import (
     AwsClients,
+    ConfigurationError,
     S3File,
     Secret,
     Secrets,
@@ -202,14 +204,74 @@ class TestContainer:
         assert policy_for(Params).notes == (KMS_NOTE,)
         assert policy_for(Files).notes == (S3_NOTE,)
 
-    def test_partition_follows_region(self):
-        """China and GovCloud regions use their own ARN partitions."""
-        assert [partition_of(r) for r in ("*", "eu-west-1", "cn-north-1", "us-gov-west-1")] == [
-            "aws",
-            "aws",
-            "aws-cn",
-            "aws-us-gov",
-        ]
+    @pytest.mark.parametrize(
+        ("region", "partition"),
+        [
+            ("*", "aws"),
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+        ],
+    )
+    def test_partition_follows_region(self, region, partition):
+        """The ARN partition comes from botocore's partition data: China, GovCloud, ISO..."""
+        assert partition_of(region) == partition
+
+    def test_iso_region_arns(self):
+        """--region us-iso-east-1 writes `arn:aws-iso:` ARNs."""
+
+        class App(containers.DeclarativeContainer):
+            secret = Secret("/app/db")
+
+        assert statements(App, region="us-iso-east-1", account="111122223333") == {
+            "ReadSecrets": (
+                ["secretsmanager:GetSecretValue"],
+                ["arn:aws-iso:secretsmanager:us-iso-east-1:111122223333:secret:/app/db-??????"],
+            ),
+            "BatchReadSecrets": (["secretsmanager:BatchGetSecretValue"], ["*"]),
+        }
+
+    def test_cloudformation_references(self):
+        """`${AWS::Region}` and `${AWS::AccountId}` pass; the partition is `${AWS::Partition}`."""
+
+        class App(containers.DeclarativeContainer):
+            one = SSMParameter("/p/one")
+
+        assert statements(App, region="${AWS::Region}", account="${AWS::AccountId}") == {
+            "ReadSSMParameters": (
+                ["ssm:GetParameter", "ssm:GetParameters"],
+                ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/p/one"],
+            )
+        }
+
+    @pytest.mark.parametrize(
+        "region", ["x:*", "", "EU-WEST-1", "eu-*", "eu-west-?", "eu-west-\u0661", "xx-nowhere-1"]
+    )
+    def test_malformed_region_is_refused(self, region):
+        """A region with a colon, wildcard, capitals, non-ASCII digit or no partition is refused."""
+
+        class App(containers.DeclarativeContainer):
+            one = SSMParameter("/p/one")
+
+        with pytest.raises(ConfigurationError) as caught:
+            policy_for(App, region=region)
+        assert str(caught.value).startswith(f"region {region!r} ")
+
+    @pytest.mark.parametrize(
+        "account", ["", "12345678901", "1234567890123", "12345678901*", "\u0661" * 12, "x" * 12]
+    )
+    def test_malformed_account_is_refused(self, account):
+        """An account that is not twelve ASCII digits (or `*`) is refused, naming `account`."""
+
+        class App(containers.DeclarativeContainer):
+            one = SSMParameter("/p/one")
+
+        with pytest.raises(ConfigurationError) as caught:
+            policy_for(App, region="eu-west-1", account=account)
+        assert str(caught.value).startswith(f"account {account!r} ")
 
 
 def test_explicit_awscurrent_secret_is_batchable_like_prefetch():

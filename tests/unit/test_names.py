@@ -12,6 +12,7 @@ from lambda_cache_di.errors import ConfigurationError
 from lambda_cache_di.names import (
     ParameterName,
     S3Location,
+    check_seconds,
     parse_parameter_name,
     parse_parameter_path,
     parse_s3_uri,
@@ -62,6 +63,51 @@ class TestParameterNames:
         """A by-path prefix is normalised to end in '/'."""
         assert parse_parameter_path("/svc/config") == "/svc/config/"
         assert parse_parameter_path("/") == "/"
+
+
+class TestAsciiDigits:
+    """Selectors and ARN accounts take ASCII digits only, whatever Unicode calls a digit."""
+
+    @pytest.mark.parametrize("digit", ["\u00b2", "\u0661", "\uff13", "\u0967", "\U0001d7d9"])
+    def test_unicode_digit_selector_is_refused(self, digit):
+        """`name:²` and other non-ASCII digits raise ConfigurationError naming `name`."""
+        with pytest.raises(ConfigurationError) as caught:
+            parse_parameter_name(f"/app/var:{digit}")
+        assert str(caught.value).startswith("name ")
+
+    @pytest.mark.parametrize("digit", ["\u00b2", "\u0661", "\uff13"])
+    def test_unicode_digit_account_is_refused(self, digit):
+        """An ARN whose account holds a non-ASCII digit is not a secret ARN."""
+        arn = f"arn:aws:secretsmanager:us-east-1:12345678901{digit}:secret:app/db"
+        with pytest.raises(ConfigurationError) as caught:
+            parse_secret_id(arn)
+        assert str(caught.value).startswith("secret_id ")
+
+    @given(st.characters(categories=("Nd", "No")).filter(lambda c: c.isdigit() and not c.isascii()))
+    def test_any_non_ascii_digit_is_refused(self, digit):
+        """Every character that `str.isdigit` accepts outside 0-9 is refused as a version."""
+        with pytest.raises(ConfigurationError):
+            parse_parameter_name(f"/app/var:{digit}")
+
+    def test_ascii_versions_still_parse(self):
+        """`name:12` keeps its version selector."""
+        assert parse_parameter_name("/app/var:12") == ParameterName("/app/var", "12")
+
+
+class TestSeconds:
+    """Ages are finite numbers of seconds that fit in a float."""
+
+    @pytest.mark.parametrize("value", [10**400, -(10**400), float("inf"), float("nan"), -1])
+    def test_bad_ages_are_configuration_errors(self, value):
+        """A huge int, an infinity, NaN or a negative age raises ConfigurationError naming it."""
+        with pytest.raises(ConfigurationError) as caught:
+            check_seconds(value, "max_age_in_seconds")
+        assert str(caught.value).startswith("max_age_in_seconds ")
+        assert len(str(caught.value)) < 100
+
+    def test_large_ints_that_fit_are_accepted(self):
+        """10**300 seconds fits in a float and is accepted as such."""
+        assert check_seconds(10**300, "max_age_in_seconds") == 1e300
 
 
 class TestSecretIds:

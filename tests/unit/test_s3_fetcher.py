@@ -190,9 +190,9 @@ class TestDownload:
         assert download(s3, LOCATION, target, if_none_match=ETAG) is None
         assert target.read_bytes() == b"old"
 
-    @pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchBucket", "404"])
+    @pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchBucket"])
     def test_missing_object_is_not_found(self, client: Any, tmp_path: Path, code: str) -> None:
-        """NoSuchKey, NoSuchBucket and a bare 404 raise NotFoundError naming the URI."""
+        """NoSuchKey and NoSuchBucket raise NotFoundError naming the URI."""
         s3, stubber = client
         stubber.add_client_error("get_object", service_error_code=code, http_status_code=404)
         with pytest.raises(NotFoundError) as caught:

@@ -1,4 +1,4 @@
-"""SnapStart hooks: secrets leave the cache before the snapshot, everything after a restore."""
+"""SnapStart hooks: registered only for a SnapStart init, once; what they drop and fetch again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from dependency_injector import containers, providers
 
-from lambda_cache_di import S3File, Secret, Secrets, SSMParameter
+from lambda_cache_di import Derived, S3File, Secret, Secrets, SSMParameter
+from lambda_cache_di.fetchers import clients as fetcher_clients
 from lambda_cache_di.snapstart import register_snapstart_hooks
 
 
@@ -62,21 +63,68 @@ def cached(container: Any) -> list[str]:
 
 
 @pytest.fixture
-def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
+def snapstart_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of a SnapStart init, in a process not yet restored."""
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    monkeypatch.setattr(fetcher_clients, "_restored", [])
+
+
+@pytest.fixture
+def hooks(monkeypatch: pytest.MonkeyPatch, snapstart_init: None) -> FakeHooks:
     module = FakeHooks()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
     return module
 
 
-def test_without_the_runtime_module_nothing_is_registered(monkeypatch):
-    """Outside Lambda (no `snapshot_restore_py`) registration returns False."""
+def register(container: Any, **options: Any) -> bool:
+    """Register without the after-restore prefetch: these tests have no AWS behind them."""
+    return register_snapstart_hooks(container, prefetch_after_restore=False, **options)
+
+
+def test_without_the_runtime_module_nothing_is_registered(monkeypatch, snapstart_init):
+    """In a SnapStart init without `snapshot_restore_py`, registration returns False."""
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
-    assert register_snapstart_hooks(App()) is False
+    assert register(App()) is False
+
+
+@pytest.mark.parametrize("initialization", [None, "on-demand", "provisioned-concurrency"])
+def test_outside_a_snapstart_init_nothing_is_registered(monkeypatch, initialization):
+    """With the runtime module present but no SnapStart init, nothing is registered: False."""
+    module = FakeHooks()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    monkeypatch.setattr(fetcher_clients, "_restored", [])
+    if initialization is None:
+        monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
+    else:
+        monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", initialization)
+    assert register(App()) is False
+    assert (module.before, module.after) == ([], [])
 
 
 def test_one_hook_of_each_kind_is_registered(hooks):
     """Registration returns True and registers one before-snapshot and one after-restore hook."""
-    assert register_snapstart_hooks(App()) is True
+    assert register(App()) is True
+    assert (len(hooks.before), len(hooks.after)) == (1, 1)
+
+
+def test_registering_twice_registers_once(hooks):
+    """A second registration of the same container adds no hook and still returns True."""
+    container = App()
+    assert [register(container), register(container)] == [True, True]
+    assert (len(hooks.before), len(hooks.after)) == (1, 1)
+
+
+def test_two_containers_get_hooks_each(hooks):
+    """Each container instance gets its own pair of hooks."""
+    assert [register(App()), register(App())] == [True, True]
+    assert (len(hooks.before), len(hooks.after)) == (2, 2)
+
+
+def test_after_a_restore_nothing_is_registered(hooks):
+    """Once the process is restored it is no longer in a SnapStart init: False."""
+    register(App())
+    hooks.restore()
+    assert register(App()) is False
     assert (len(hooks.before), len(hooks.after)) == (1, 1)
 
 
@@ -84,7 +132,7 @@ def test_before_snapshot_drops_secrets_only(hooks):
     """Before the snapshot Secret and Secrets forget their values; the others keep theirs."""
     container = App()
     warm(container)
-    register_snapstart_hooks(container)
+    register(container)
     hooks.snapshot()
     assert cached(container) == ["model", "parameter"]
 
@@ -93,7 +141,7 @@ def test_before_snapshot_can_drop_parameters(hooks):
     """With drop_parameters=True the SSM providers are dropped too; files stay."""
     container = App()
     warm(container)
-    register_snapstart_hooks(container, drop_parameters=True)
+    register(container, drop_parameters=True)
     hooks.snapshot()
     assert cached(container) == ["model"]
 
@@ -102,7 +150,7 @@ def test_after_restore_drops_everything(hooks):
     """After a restore every cached provider fetches again."""
     container = App()
     warm(container)
-    register_snapstart_hooks(container)
+    register(container)
     hooks.restore()
     assert cached(container) == []
 
@@ -115,6 +163,35 @@ def test_hooks_reach_nested_containers(hooks):
 
     container = Outer()
     warm(container.app)
-    register_snapstart_hooks(container)
+    register(container)
     hooks.snapshot()
     assert cached(container.app) == ["model", "parameter"]
+
+
+class Connection:
+    """A stand-in for a connection built from a cached value; records whether it was closed."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class WithDerived(containers.DeclarativeContainer):
+    parameter = SSMParameter("/prod/table")
+    connection = Derived(Connection, parameter, close=Connection.close)
+
+
+@pytest.mark.parametrize("moment", ["snapshot", "restore"])
+def test_hooks_close_what_derived_built(hooks, moment):
+    """Before the snapshot and after a restore, a Derived object is closed and built anew."""
+    container = WithDerived()
+    container.parameter._entry.put("orders")
+    built = container.connection()
+    register(container)
+    getattr(hooks, moment)()
+    container.parameter._entry.put("orders")  # the same value, fetched again
+    assert built.closed is True
+    assert container.connection() is not built
