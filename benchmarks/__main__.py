@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import calls, coldstart, derived, fleet, groups, import_cost, redaction, warm
+from . import calls, coldstart, derived, fleet, groups, import_cost, processes, redaction, warm
 from .common import bench_server
 from .fleet import SSM_DEFAULT_TPS
 
@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     rows += s3_rows(8 if args.quick else args.s3_size_mb)
     rows += fleet_rows(fleet.run())
     rows += redaction.rows(redaction.run(rounds=3 if args.quick else 15))
+    sizes = (1, 4) if args.quick else processes.SIZES
+    rows += processes.cold_rows(processes.run_cold_starts(sizes), 0.05) + processes.fleet_rows()
     print(f"Machine: {machine()}\n")
     print("| workload | library / variant | measure | result |")
     print("|---|---|---|---|")

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import FetchError, LambdaCacheError, NotFoundError, TransformError
 
@@ -22,6 +22,18 @@ Clock = Callable[[], float]
 
 _NEVER = -math.inf
 _FIRST_BACKOFF_SECONDS = 1.0
+
+
+class Source(Protocol):
+    """Where an entry gets values from instead of calling `fetch` itself (the shared tier).
+
+    `load(force)` returns a value and when it was fetched, on the entry's clock;
+    `forget(before)` drops what was fetched at or before that time.
+    """
+
+    def load(self, force: bool = False) -> tuple[Any, float]: ...
+
+    def forget(self, before: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class CacheEntry(Generic[T]):
         "_random",
         "_retry_after",
         "_slot",
+        "_source",
         "_stale",
         "_stale_if_error",
     )
@@ -75,8 +88,10 @@ class CacheEntry(Generic[T]):
         jitter: float = 0.0,
         clock: Clock = time.monotonic,
         rng: Callable[[], float] = random.random,
+        source: Source | None = None,
     ) -> None:
         self._fetch = fetch
+        self._source = source
         self._max_age = max_age
         self._stale_if_error = stale_if_error
         self._backoff_cap = backoff_cap
@@ -155,11 +170,20 @@ class CacheEntry(Generic[T]):
 
     # -- fetching ----------------------------------------------------------
 
-    def _fetch_locked(self, started: float | None) -> T:
-        """Fetch once, holding the lock. With `started`, a transient failure may be served stale."""
+    def _fetch_locked(self, started: float | None, force: bool | None = None) -> T:
+        """Fetch once, holding the lock. With `started`, a transient failure may be served stale.
+
+        `force` (by default: without `started`, as for refresh) tells the source
+        to fetch even when it holds a fresh value of its own.
+        """
         fetch_began = self._clock()
         try:
-            value = self._fetch()
+            if self._source is None:
+                value = self._fetch()
+            else:
+                value, fetch_began = self._source.load(
+                    force=started is None if force is None else force
+                )
         except Exception as exc:
             # The back-off window opens when the failure is known, however long it took.
             self._record_failure(exc, self._clock())
@@ -198,11 +222,15 @@ class CacheEntry(Generic[T]):
 
     # -- control -----------------------------------------------------------
 
-    def refresh(self) -> T:
-        """Fetch now, whatever the age or back-off; on failure the old value stays."""
+    def refresh(self, force: bool = True) -> T:
+        """Fetch now, whatever the age or back-off; on failure the old value stays.
+
+        With `force=False` the source may answer with a fresh value it holds (one
+        another process fetched), as prefetch wants.
+        """
         with self._lock:
             self._misses += 1
-            return self._fetch_locked(None)
+            return self._fetch_locked(None, force)
 
     def put(self, value: T, fetched_at: float | None = None) -> None:
         """Store a value fetched elsewhere (by prefetch); its age counts from `fetched_at`."""
@@ -211,13 +239,20 @@ class CacheEntry(Generic[T]):
             self._store(value, self._clock() if fetched_at is None else fetched_at)
 
     def invalidate(self) -> None:
-        """Forget the value and any back-off; the next call fetches."""
+        """Forget the value and any back-off (and the source's copy); the next call fetches."""
         with self._lock:
             self._slot = (_NEVER, None)
             self._fetched_at = None
             self._failures = 0
             self._retry_after = _NEVER
             self._last_error = None
+            if self._source is not None:
+                self._source.forget(self._clock())
+
+    @property
+    def source(self) -> Source | None:
+        """Where values come from when not from `fetch` directly (the shared tier), if anywhere."""
+        return self._source
 
     # -- introspection -----------------------------------------------------
 

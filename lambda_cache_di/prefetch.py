@@ -24,7 +24,9 @@ from .fetchers.clients import in_snapstart_init
 from .providers.base import CachedProvider, cached_providers
 from .providers.s3 import S3File
 from .providers.secrets import Secret
+from .providers.sharing import ProviderSource, batch_through_store
 from .providers.ssm import SSMParameter
+from .shared import SharedValue
 
 logger = logging.getLogger(__name__)
 # What a SnapStart init may prefetch: files, and single parameters read undecrypted.
@@ -125,7 +127,8 @@ def _batchable(provider: CachedProvider[Any]) -> bool:
 
 def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
     try:
-        provider.refresh()
+        # Not forced: a value another process just fetched for the environment will do.
+        provider._entry.refresh(force=False)
     except Exception as exc:
         return {name: exc}
     return {}
@@ -150,11 +153,21 @@ def _submit_batches(
 def _batch(
     fetch: BatchFetch, client: Any, keys: list[Any], users: list[Named]
 ) -> dict[str, BaseException]:
-    """One batch call: each provider gets its value, or the error of its own key alone."""
+    """One batch call: each provider gets its value, or the error of its own key alone.
+
+    Shared providers go through the store: what another process fetched is
+    read, and only what is missing is fetched, once for the environment.
+    """
     failures: dict[str, BaseException] = {}
-    began = users[0][1].clock()
     try:
-        values, errors = fetch(client, keys)
+        found, errors = batch_through_store(
+            [
+                (_key_of(p), _tier_of(p), p.private_value if p.shared is None else None)
+                for _, p in users
+            ],
+            lambda missing: fetch(client, missing),
+            users[0][1].clock,
+        )
     except Exception as exc:
         return {name: exc for name, _ in users}
     try:
@@ -163,18 +176,25 @@ def _batch(
             if key in errors:
                 failures[name] = errors[key]
                 continue
-            if key not in values:  # a SecureString left encrypted in a SnapStart init
+            if key not in found:  # a SecureString left encrypted in a SnapStart init
                 continue
             try:
                 # The provider's own transform path, so a batched value is cached
                 # exactly as the provider's fetch would have cached it.
-                provider._entry.put(provider._transformed(values[key]), fetched_at=began)
+                value, fetched_at = found[key]
+                provider._entry.put(provider._finish(value), fetched_at=fetched_at)
             except Exception as exc:
                 failures[name] = exc
+            value = None
     finally:
         # A returned error's traceback keeps this frame: drop every value of the batch.
-        del values
+        found.clear()
     return failures
+
+
+def _tier_of(provider: CachedProvider[Any]) -> SharedValue | None:
+    source = provider._entry.source
+    return source.tier() if isinstance(source, ProviderSource) else None
 
 
 def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +20,20 @@ for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_variable, None)
 
 ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def shared_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point LAMBDA_CACHE_DI_DIR at a fresh 0700 folder, so no test writes into the real /tmp."""
+    folder = tmp_path_factory.mktemp("shared") / "lambda-cache-di"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    monkeypatch.setenv("LAMBDA_CACHE_DI_DIR", str(folder))
+    for variable in ("AWS_LAMBDA_MAX_CONCURRENCY", "LAMBDA_CACHE_DI_SHARED"):
+        monkeypatch.delenv(variable, raising=False)
+    return folder
 
 
 @pytest.fixture

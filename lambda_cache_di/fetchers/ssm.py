@@ -19,12 +19,32 @@ GET_PARAMETERS_LIMIT = 10
 ParameterValue = str | list[str]
 
 
+class SecureText(str):
+    """The decrypted text of a SecureString parameter: a `str` that remembers its type.
+
+    The shared tier reads the type from it, so that under the auto rule a
+    SecureString never reaches the disk while String and StringList values do.
+    """
+
+    __slots__ = ()
+
+
 def parameter_value(parameter: dict[str, Any], operation: str = "GetParameters") -> ParameterValue:
     """A parameter's plain value: StringList as a list, String and SecureString as text."""
     value = parameter.get("Value")
     if not isinstance(value, str):
         raise incomplete(operation, str(parameter.get("Name", "a parameter")), "Value")
-    return value.split(",") if parameter.get("Type") == "StringList" else value
+    kind = parameter.get("Type")
+    if kind == "StringList":
+        return value.split(",")
+    return SecureText(value) if kind == "SecureString" else value
+
+
+def holds_secure_text(value: object) -> bool:
+    """Whether a fetched value (or any value of a group of them) came from a SecureString."""
+    if isinstance(value, dict):
+        return any(isinstance(item, SecureText) for item in value.values())
+    return isinstance(value, SecureText)
 
 
 def _check_names(parameters: list[dict[str, Any]], operation: str, resource: str) -> None:

@@ -22,6 +22,7 @@ from ..errors import ConfigurationError, TransformError
 from ..fetchers.clients import checked_client, default_client
 from ..names import check_fraction, check_seconds
 from ..transform import check_transform, transformed
+from .sharing import ProviderSource, check_shared
 
 T = TypeVar("T")
 
@@ -35,6 +36,7 @@ class AgeOptions(TypedDict, total=False):
     backoff_cap_in_seconds: float
     jitter: float
     clock: Clock
+    shared: bool | None  # share across processes: True, False, or None for the auto rule
 
 
 class CacheOptions(AgeOptions, total=False):
@@ -86,6 +88,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     noun: ClassVar[str]  # what one fetched value is, for TransformError messages
     json_transform: ClassVar[bool] = True
     per_value: ClassVar[bool] = False  # a dict of values: transform each value
+    # Whether `shared=None` shares this kind of value where several processes run.
+    shared_by_default: ClassVar[bool] = True
+    source_class: ClassVar[type[ProviderSource]] = ProviderSource
 
     def __init__(
         self,
@@ -98,6 +103,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         jitter: float = 0,
         clock: Clock = time.monotonic,
         transform: Any = None,
+        shared: bool | None = None,
     ) -> None:
         if not callable(clock):
             raise ConfigurationError(f"clock must be a callable returning seconds, not {clock!r}")
@@ -117,6 +123,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             ),
             "jitter": check_fraction(jitter, "jitter"),
             "transform": transform,
+            "shared": check_shared(shared),
         }
         self._transform = check_transform(transform, json_allowed=self.json_transform)
         self._client = _check_client(client)
@@ -132,6 +139,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             backoff_cap=self._options["backoff_cap_in_seconds"],
             jitter=self._options["jitter"],
             clock=clock,
+            source=self.source_class(self),
         )
         # dependency-injector calls `self._provide(args, kwargs)`; once resolved, binding
         # it straight to the entry keeps a cache hit to one Python call.
@@ -341,6 +349,30 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         # traceback keeps this frame.
         self.resolve()
         return self._transformed(self._fetch_with(self.resolve_client()))  # type: ignore[no-any-return]
+
+    # -- the shared tier (see providers/sharing.py) ---------------------------
+
+    @property
+    def shared(self) -> bool | None:
+        """As given: True shares across processes, False never does, None by the auto rule."""
+        return self._options["shared"]  # type: ignore[no-any-return]
+
+    def _fetch_raw(self) -> Any:
+        """The value as fetched, before any transform: what the shared tier stores."""
+        self.resolve()
+        return self._fetch_with(self.resolve_client())
+
+    def _finish(self, raw: Any) -> T:
+        """What this provider caches and returns, made from a raw value (fetched or shared)."""
+        try:
+            return self._transformed(raw)  # type: ignore[no-any-return]
+        except BaseException:
+            del raw  # the traceback keeps this frame: leave no value in it
+            raise
+
+    def private_value(self, raw: Any) -> bool:
+        """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
+        return False
 
     def _transformed(self, raw: Any) -> Any:
         """The one place a fetched value becomes what is cached (prefetch uses it too)."""

@@ -3,27 +3,54 @@
 from __future__ import annotations
 
 import os
+import time
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers import s3
 from ..fetchers.s3 import FreeSpace, free_bytes
-from ..names import S3Location, parse_s3_uri
+from ..names import S3Location, check_seconds, parse_s3_uri
+from ..shared import resolve_shared
 from .base import CachedProvider, CacheOptions
+from .sharing import ProviderSource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
+class _CopySource(ProviderSource):
+    """S3 copies share through the copy's own lock and record, not through a SharedValue."""
+
+    __slots__ = ()
+
+    def load(self, force: bool = False) -> tuple[Any, float]:
+        provider = cast("S3File", self._provider)
+        shared = resolve_shared(provider.shared, provider.shared_by_default)
+        path, fetched_at = provider._copy(
+            None if force or not shared else provider.max_age_in_seconds
+        )
+        return provider._finish(path), fetched_at
+
+    def forget(self, before: float) -> None:
+        provider = cast("S3File", self._provider)
+        if provider._local_path is not None:
+            with suppress(LambdaCacheError, OSError):
+                s3.expire_copy(provider._local_path, before)
+
+
 class S3File(CachedProvider[Any]):
     """An S3 object as a local file: the provider returns the `pathlib.Path` of the copy.
 
-    The copy lies under `directory` (by default `lambda-cache-di` in the temp
-    folder, Lambda's `/tmp`) in a file named after the bucket and key, or
-    exactly at `local_path`. With `check_before_download`, an expired copy
-    costs one conditional GetObject that transfers no body when the object is
-    unchanged. Each call checks that the file still exists (one `stat`), and
+    The copy lies under `directory` (by default the shared folder,
+    `LAMBDA_CACHE_DI_DIR` or `lambda-cache-di-<uid>` in the temp folder, read at
+    first use) in a file named after the bucket and key, or exactly at
+    `local_path`. With `check_before_download`, an expired copy costs one
+    conditional GetObject that transfers no body when the object is unchanged.
+    The body must arrive within `download_timeout_in_seconds`. One download per
+    copy runs at a time across processes, threads and providers; the others wait
+    and use it. Each call checks that the file still exists (one `stat`), and
     downloads it again when someone removed it. `uri` may be a provider,
     resolved on first use. A `transform` callable gets the `Path` once per
     download (an unchanged object keeps its transformed value), and what it
@@ -32,8 +59,9 @@ class S3File(CachedProvider[Any]):
 
     __slots__ = (
         "_check_before_download",
+        "_copy_stamp",
         "_directory",
-        "_etag",
+        "_download_timeout",
         "_free_space",
         "_given_local_path",
         "_last_transformed",
@@ -42,6 +70,7 @@ class S3File(CachedProvider[Any]):
         "_location",
     )
     service = "s3"
+    source_class = _CopySource
     argument = "uri"
     noun = "S3 object"
     json_transform = False
@@ -54,6 +83,7 @@ class S3File(CachedProvider[Any]):
         *,
         directory: str | os.PathLike[str] | None = None,
         free_space: FreeSpace = free_bytes,
+        download_timeout_in_seconds: float = s3.DEFAULT_DOWNLOAD_TIMEOUT,
         **options: Unpack[CacheOptions],
     ) -> None:
         if not isinstance(check_before_download, bool):
@@ -63,21 +93,23 @@ class S3File(CachedProvider[Any]):
         if not callable(free_space):
             raise ConfigurationError("free_space must be a callable taking a folder")
         self._check_before_download = check_before_download
-        self._directory = (
-            s3.default_directory() if directory is None else _check_path(directory, "directory")
-        )
+        # None: the shared folder, looked up at first use (its variable may be set later).
+        self._directory = None if directory is None else _check_path(directory, "directory")
         self._given_local_path = None if local_path is None else _check_file_path(local_path)
+        self._local_path: Path | None = self._given_local_path
+        self._local_path_text = ""
         self._free_space = free_space
-        self._etag: str | None = None
+        self._download_timeout = check_seconds(
+            download_timeout_in_seconds, "download_timeout_in_seconds"
+        )
+        if self._download_timeout == 0:
+            raise ConfigurationError("download_timeout_in_seconds must be > 0, not 0")
+        self._copy_stamp: tuple[int, int, int] | None = None
         self._last_transformed: tuple[Any] | None = None
         super().__init__(uri, **options)
 
     def _define(self, value: Any) -> None:
         self._location = parse_s3_uri(value, "uri")
-        self._local_path = self._given_local_path or s3.default_local_path(
-            self._directory, self._location
-        )
-        self._local_path_text = str(self._local_path)
 
     def _ready_provide(self) -> Any:
         # Replaces the base's direct binding to the entry: S3File adds a stat per call.
@@ -91,9 +123,11 @@ class S3File(CachedProvider[Any]):
 
     @property
     def local_path(self) -> Path:
-        """Where the local copy is (or will be) written."""
+        """Where the local copy is (or will be) written; fixed by the first fetch."""
         self.resolve()
-        return self._local_path
+        if self._local_path is not None:
+            return self._local_path
+        return s3.default_local_path(self.directory, self._location)
 
     @property
     def check_before_download(self) -> bool:
@@ -102,8 +136,13 @@ class S3File(CachedProvider[Any]):
 
     @property
     def directory(self) -> Path:
-        """The folder for copies without a `local_path`."""
-        return self._directory
+        """The folder for copies without a `local_path` (the shared folder unless given)."""
+        return s3.default_directory() if self._directory is None else self._directory
+
+    @property
+    def download_timeout_in_seconds(self) -> float:
+        """How long the whole body of one download may take."""
+        return self._download_timeout
 
     def _describe(self) -> str:
         return self._location.uri
@@ -114,6 +153,7 @@ class S3File(CachedProvider[Any]):
             "local_path": self._given_local_path,
             "directory": self._directory,
             "free_space": self._free_space,
+            "download_timeout_in_seconds": self._download_timeout,
         }
 
     def _provide_existing_file(self, args: object = None, kwargs: object = None) -> Any:
@@ -126,15 +166,29 @@ class S3File(CachedProvider[Any]):
         return self._entry.get()
 
     def _fetch_with(self, client: Any) -> Path:
-        path = self._local_path
-        etag = self._etag if self._check_before_download and path.exists() else None
-        result = s3.download(
-            client, self._location, path, if_none_match=etag, free_space=self._free_space
+        return self._copy(None, client)[0]
+
+    def _copy(self, max_age: float | None, client: Any = None) -> tuple[Path, float]:
+        """The copy, downloaded unless another's arrived meanwhile or is younger than `max_age`."""
+        self.resolve()
+        client = self.resolve_client() if client is None else client
+        path = self._local_path = self.local_path
+        self._local_path_text = str(path)
+        options = s3.CopyOptions(
+            check_before_download=self._check_before_download,
+            free_space=self._free_space,
+            timeout=self._download_timeout,
         )
-        if result is not None:
-            self._etag = result.etag
-            self._last_transformed = None  # made from the old copy: transform again
-        return path
+        since = time.monotonic()
+        copy = s3.fetch_copy(
+            client, self._location, path, options, clock=self.clock, since=since, max_age=max_age
+        )
+        info = os.stat(path)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if stamp != self._copy_stamp:
+            self._copy_stamp = stamp
+            self._last_transformed = None  # made from another copy: transform again
+        return path, copy.fetched_at
 
     def _transformed(self, raw: Any) -> Any:
         """Transform a new download; an unchanged object keeps the value made from it."""
@@ -160,9 +214,28 @@ def _check_path(value: object, argument: str) -> Path:
 
 def _check_file_path(value: object) -> Path:
     text = _path_text(value, "local_path")
+    if "\0" in text:
+        raise ConfigurationError("local_path must not hold a NUL character")
     path = Path(text).absolute()
+    limit = _name_max(path.parent)
+    for part in path.parts:
+        if len(os.fsencode(part)) > limit:
+            raise ConfigurationError(
+                f"local_path has a component of {len(os.fsencode(part))} bytes; "
+                f"the file system takes at most {limit}"
+            )
     if text.endswith(("/", os.sep)) or os.path.basename(text) in ("", ".", ".."):
         raise ConfigurationError(f"local_path {text!r} names a folder, not a file")
     if path.is_dir():
         raise ConfigurationError(f"local_path {text!r} is an existing directory")
     return path
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name the file system of `folder` (or its nearest existing parent) takes."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return int(os.pathconf(candidate, "PC_NAME_MAX"))
+        except (OSError, ValueError):
+            continue
+    return 255

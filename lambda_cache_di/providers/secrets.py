@@ -52,6 +52,7 @@ class Secret(CachedProvider[Any]):
 
     __slots__ = ("_secret_id", "_version_id", "_version_stage")
     service = "secretsmanager"
+    shared_by_default = False  # secrets stay in process memory unless shared=True
     argument = "secret_id"
     noun = "secret"
 
@@ -119,6 +120,7 @@ class Secrets(CachedProvider[dict[str, Any]]):
 
     __slots__ = ("_keyed",)
     service = "secretsmanager"
+    shared_by_default = False  # secrets stay in process memory unless shared=True
     argument = "ids"
     noun = "secret"
     per_value = True

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..fetchers import ssm
+from ..fetchers.ssm import holds_secure_text
 from ..names import (
     ParameterName,
     keyed,
@@ -47,6 +48,9 @@ class SSMParameter(CachedProvider[Any]):
     def _fetch_with(self, client: Any) -> Any:
         return ssm.get_parameter(client, self._name)
 
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)
+
 
 class SSMParameters(CachedProvider[dict[str, Any]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
@@ -84,6 +88,9 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
     def _fetch_with(self, client: Any) -> dict[str, Any]:
         values = ssm.get_parameters(client, list(self._keyed.values()))
         return {key: values[name] for key, name in self._keyed.items()}
+
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)
 
 
 class SSMParametersByPath(CachedProvider[dict[str, Any]]):
@@ -131,3 +138,6 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
 
     def _fetch_with(self, client: Any) -> dict[str, Any]:
         return ssm.get_parameters_by_path(client, self._path, self._recursive)
+
+    def private_value(self, raw: Any) -> bool:
+        return holds_secure_text(raw)

@@ -40,6 +40,7 @@ class Fault(str, enum.Enum):
     RESET = "reset"  # read the request, then close with RST (SO_LINGER 0)
     DELAY = "delay"  # say nothing for `delay_seconds`, then close
     TRUNCATE = "truncate"  # relay, but send only part of the body under the full length
+    DRIP = "drip"  # relay, but send the body `drip_bytes` at a time, `drip_seconds` apart
     BARE_404 = "bare-404"  # 404 with an HTML page and no AWS error code: a wrong endpoint, a proxy
 
 
@@ -97,6 +98,9 @@ class FaultProxy:
         self.keep_bytes: int | None = None
         # Seconds each relayed request waits before it goes upstream: a far-away endpoint.
         self.latency_seconds = 0.0
+        # What a DRIP answer sends at a time, and how long it waits in between.
+        self.drip_bytes = 1
+        self.drip_seconds = 0.5
         self._queued: deque[Fault] = deque()
         # Connections are numbered as accepted; those up to `_silent_upto` get no answer.
         self.connections = 0
@@ -235,6 +239,7 @@ class FaultProxy:
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        dripping = False
         # Headers and body leave in separate writes: without this, Nagle's algorithm
         # and the client's delayed ACK hold every answer back by about 40 ms.
         disable_nagle_algorithm = True
@@ -291,6 +296,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
             # Recorded before the first byte leaves, so a test that got its answer sees it.
             proxy.record(Exchange(operation, fault, status, len(payload)))
+            self.dripping = fault is Fault.DRIP
             kept = [(n, v) for n, v in headers if n.lower() not in ("server", "date")]
             self._answer(status, reason, kept, payload, announced)
 
@@ -308,10 +314,24 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(announced))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.dripping:
+                self._drip(payload)
+            else:
+                self.wfile.write(payload)
             self.wfile.flush()
             if self.close_connection:
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+        def _drip(self, payload: bytes) -> None:
+            """Send the body slowly; give up quietly once the client has hung up."""
+            step = max(1, proxy.drip_bytes)
+            try:
+                for start in range(0, len(payload), step):
+                    self.wfile.write(payload[start : start + step])
+                    self.wfile.flush()
+                    proxy.wait_or_stop(proxy.drip_seconds)
+            except OSError:
+                self.close_connection = True
 
         def _reset(self) -> None:
             """Close at once with SO_LINGER 0, so the client reads a TCP reset."""

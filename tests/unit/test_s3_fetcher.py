@@ -17,8 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lambda_cache_di.errors import FetchError, NotFoundError
-from lambda_cache_di.fetchers.s3 import Download, default_local_path, download, local_file_name
+from lambda_cache_di.fetchers.s3 import (
+    CopyOptions,
+    Download,
+    default_local_path,
+    download,
+    fetch_copy,
+    local_file_name,
+    temporary_stem,
+)
 from lambda_cache_di.names import S3Location
+from lambda_cache_di.testing import FakeClock
 
 LOCATION = S3Location("cache-bucket", "config/status.json")
 REQUEST = {"Bucket": "cache-bucket", "Key": "config/status.json"}
@@ -132,16 +141,40 @@ class TestDownload:
         assert target.read_bytes() == b"hello"
         assert data.closed_by_caller is True
 
-    def test_leftover_temporary_files_are_swept(self, client: Any, tmp_path: Path) -> None:
-        """Temporary files of downloads killed mid-way are removed; other files are not."""
+    def test_other_temporary_files_are_left_alone(self, client: Any, tmp_path: Path) -> None:
+        """A download never removes a temporary file it did not create: its writer may be alive."""
         s3, stubber = client
         respond(stubber, body(b"hello"), 5)
         target = tmp_path / "copy"
-        (tmp_path / ".copy.k1lled.part").write_bytes(b"half")
+        alive = f".{temporary_stem(target)}.a1a1a1a1.part"
+        (tmp_path / alive).write_bytes(b"half")
         (tmp_path / ".other.x.part").write_bytes(b"not ours")
         download(s3, LOCATION, target)
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.part", "copy"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [alive, ".other.x.part", "copy"]
         assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+    def test_leftovers_are_swept_under_the_lock(self, client: Any, tmp_path: Path) -> None:
+        """fetch_copy, holding the copy's lock, removes this copy's temporary files only."""
+        s3, stubber = client
+        respond(stubber, body(b"hello"), 5)
+        target = tmp_path / "copy"
+        dead = f".{temporary_stem(target)}.deadbeef.part"
+        (tmp_path / dead).write_bytes(b"half")
+        (tmp_path / ".other.x.part").write_bytes(b"not ours")
+        copy = fetch_copy(
+            s3, LOCATION, target, CopyOptions(), clock=FakeClock(), since=0.0, max_age=None
+        )
+        assert (copy.etag, copy.size, copy.fetched_at) == (ETAG, 5, 1000.0)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".other.x.part", "copy"]
+
+    def test_temporary_name_is_short_for_a_long_name(self, client: Any, tmp_path: Path) -> None:
+        """A 250-byte file name downloads: the temporary name is 31 bytes whatever the name."""
+        s3, stubber = client
+        respond(stubber, body(b"hello"), 5)
+        target = tmp_path / ("n" * 250)
+        assert download(s3, LOCATION, target) == Download(target, ETAG, 5)
+        assert target.read_bytes() == b"hello"
+        assert len(f".{temporary_stem(target)}.01234567.part") == 31
 
     def test_not_modified_returns_none(self, client: Any, tmp_path: Path) -> None:
         """A 304 to If-None-Match leaves the copy untouched and returns None."""
@@ -223,6 +256,24 @@ class TestFailedWrite:
         assert caught.value.transient is True
         assert old_copy.read_bytes() == b"old copy"
         assert [p.name for p in old_copy.parent.iterdir()] == ["copy"]
+
+    def test_cleanup_never_masks_the_error(self, client: Any, old_copy: Path) -> None:
+        """With its temporary file gone at cleanup, a download raises its own error."""
+        s3, stubber = client
+
+        class VanishingBody(Body):
+            def iter_chunks(self, chunk_size: int = 1024) -> Iterator[bytes]:
+                yield b"he"
+                for leftover in old_copy.parent.glob(".*.part"):
+                    leftover.unlink()
+                raise IncompleteReadError(actual_bytes=2, expected_bytes=5)
+
+        respond(stubber, body(b"hello", kind=VanishingBody), 5)
+        with pytest.raises(FetchError) as caught:
+            download(s3, LOCATION, old_copy)
+        assert isinstance(caught.value.__cause__, IncompleteReadError)
+        assert caught.value.__context__ is caught.value.__cause__
+        assert old_copy.read_bytes() == b"old copy"
 
     def test_too_little_free_space(self, client: Any, old_copy: Path) -> None:
         """An object larger than the free space is refused with both sizes; the body is closed."""

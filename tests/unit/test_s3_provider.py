@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -106,10 +107,11 @@ class TestDefinition:
         assert provider.service == "s3"
         assert provider.resource == URI
 
-    def test_default_folder_is_in_the_temp_folder(self) -> None:
-        """Without local_path or directory, the copy goes to lambda-cache-di in the temp folder."""
+    def test_default_folder_is_the_shared_folder(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without local_path or directory, copies go to lambda-cache-di-<uid> in the temp dir."""
+        monkeypatch.delenv("LAMBDA_CACHE_DI_DIR")
         provider = S3File(URI)
-        assert provider.directory == Path(tempfile.gettempdir()) / "lambda-cache-di"
+        assert provider.directory == Path(tempfile.gettempdir()) / f"lambda-cache-di-{os.getuid()}"
         assert provider.local_path.parent == provider.directory
         assert provider.check_before_download is True
 
