@@ -27,7 +27,7 @@ def stripped_lines(text: str) -> str:
 
 SOURCES = [
     stripped_lines(path.read_text())
-    for folder in ("examples", "containers", "tests")
+    for folder in ("examples", "containers", "tests", "lambda_cache_di/tools/demo_app")
     for path in (ROOT / folder).rglob("*.py")
 ]
 

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "target", metavar="MODULE:CONTAINER", help="for example containers.app:AppContainer"
+        "target",
+        metavar="MODULE:CONTAINER",
+        help="for example lambda_cache_di.tools.demo_app.app:AppContainer",
     )
     parser.add_argument(
         "--app-dir", default=".", help="folder MODULE is imported from (default: current folder)"

@@ -78,8 +78,8 @@ class TestPrefetchEightProcesses:
 
 @pytest.fixture(scope="module")
 def orders(start_runtime: StartRuntime) -> LambdaRuntime:
-    """examples/orders.py in one process, its init done."""
-    runtime = start_runtime("examples.orders.handler")
+    """The demo's orders handler in one process, its init done."""
+    runtime = start_runtime("lambda_cache_di.tools.demo_app.orders.handler")
     runtime.wait_until_ready()
     return runtime
 
