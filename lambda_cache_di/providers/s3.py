@@ -13,7 +13,8 @@ from ..fetchers import s3
 from ..fetchers.s3 import FreeSpace, free_bytes
 from ..names import S3Location, check_seconds, parse_s3_uri
 from ..shared import resolve_shared
-from .base import CachedProvider, CacheOptions
+from .arguments import CacheOptions
+from .base import CachedProvider
 from .sharing import ProviderSource
 
 if TYPE_CHECKING:
