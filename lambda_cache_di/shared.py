@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cache import Clock
 from .private_folder import (
     file_stem,
     flocked,
@@ -168,9 +169,6 @@ def _record(document: Any) -> Record | None:
         return Record(float(fetched_at), decode(document["value"]))
     except (ValueError, TypeError):
         return None
-
-
-Clock = Callable[[], float]
 
 
 class SharedValue:
