@@ -11,8 +11,9 @@ from .errors import (
     TransformError,
 )
 from .prefetch import prefetch
-from .providers.base import CachedProvider, cached_providers, invalidate_all, set_clock
+from .providers.base import CachedProvider
 from .providers.derived import Derived
+from .providers.discovery import cached_providers, invalidate_all, set_clock
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath

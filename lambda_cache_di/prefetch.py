@@ -21,7 +21,8 @@ from .errors import ConfigurationError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
 from .fetchers.clients import in_snapstart_init
-from .providers.base import CachedProvider, cached_providers
+from .providers.base import CachedProvider
+from .providers.discovery import cached_providers
 from .providers.s3 import S3File
 from .providers.secrets import Secret
 from .providers.sharing import ProviderSource, batch_through_store

@@ -26,8 +26,8 @@ from typing import Any
 
 from .fetchers.clients import drop_connections, in_snapstart_init, mark_restored
 from .prefetch import prefetch
-from .providers.base import cached_providers, invalidate_all
 from .providers.derived import Derived
+from .providers.discovery import cached_providers, invalidate_all
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 

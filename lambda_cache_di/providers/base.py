@@ -7,59 +7,30 @@ providers, so every new container starts cold.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, TypedDict, TypeVar
+from collections.abc import Iterator
+from typing import Any, ClassVar, Generic, TypeVar
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from ..cache import CacheEntry, CacheStats, Clock
 from ..errors import ConfigurationError, TransformError
 from ..fetchers.clients import checked_client, default_client
 from ..names import check_fraction, check_seconds
 from ..transform import check_transform, transformed
+from .arguments import (
+    DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_MAX_AGE_SECONDS,
+    check_client,
+    default_max_age,
+    explained,
+    resolved,
+    source_name,
+)
 from .sharing import ProviderSource, check_shared
 
 T = TypeVar("T")
-
-
-class AgeOptions(TypedDict, total=False):
-    """The keyword arguments every cached provider takes, but `transform`."""
-
-    max_age_in_seconds: Any  # seconds, or a provider of them
-    client: Any
-    stale_if_error_in_seconds: float
-    backoff_cap_in_seconds: float
-    jitter: float
-    clock: Clock
-    shared: bool | None  # share across processes: True, False, or None for the auto rule
-
-
-class CacheOptions(AgeOptions, total=False):
-    """The keyword arguments every cached provider takes (see `CachedProvider`)."""
-
-    transform: Any  # None, "json" or a callable
-
-
-DEFAULT_MAX_AGE_SECONDS = 60.0
-DEFAULT_BACKOFF_CAP_SECONDS = 5.0
-MAX_AGE_VARIABLE = "LAMBDA_CACHE_DI_MAX_AGE"
-
-
-def default_max_age() -> float:
-    """`LAMBDA_CACHE_DI_MAX_AGE` from the environment when set, else 60 seconds."""
-    raw = os.environ.get(MAX_AGE_VARIABLE)
-    if raw is None or not raw.strip():
-        return DEFAULT_MAX_AGE_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{MAX_AGE_VARIABLE}={raw!r} is not a number") from None
-    return check_seconds(seconds, MAX_AGE_VARIABLE)
 
 
 class CachedProvider(providers.Provider[T], Generic[T]):
@@ -126,7 +97,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             "shared": check_shared(shared),
         }
         self._transform = check_transform(transform, json_allowed=self.json_transform)
-        self._client = _check_client(client)
+        self._client = check_client(client)
         lazy_definition = providers.is_provider(definition)
         if not lazy_definition:
             self._define(definition)
@@ -187,13 +158,13 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             if not self._pending:
                 return
             if providers.is_provider(self._definition):
-                value = _resolved(self._definition, self.argument)
-                with _explained(self._definition):
+                value = resolved(self._definition, self.argument)
+                with explained(self._definition):
                     self._define(value)
             max_age = self._options["max_age_in_seconds"]
             if providers.is_provider(max_age):
-                value = _resolved(max_age, "max_age_in_seconds")
-                with _explained(max_age):
+                value = resolved(max_age, "max_age_in_seconds")
+                with explained(max_age):
                     self._entry.max_age = check_seconds(value, "max_age_in_seconds")
             self._provide = self._ready_provide()
             self._pending = False
@@ -205,7 +176,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     def describe(self) -> str:
         """The resource if known, else where it will come from (`config.name`); never resolves."""
         if self._pending and providers.is_provider(self._definition):
-            return f"(not resolved: {_source(self._definition)})"
+            return f"(not resolved: {source_name(self._definition)})"
         return self._describe()
 
     # -- dependency-injector protocol ---------------------------------------
@@ -259,7 +230,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             state += ", overridden"
         given_age = self._options["max_age_in_seconds"]
         if providers.is_provider(given_age) and self._pending:
-            max_age = _source(given_age)
+            max_age = source_name(given_age)
         else:
             max_age = f"{self._entry.max_age:g}s"
         described = self.describe()
@@ -389,114 +360,3 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             del raw, result  # the traceback keeps this frame: leave no value in it
             raise
         return result
-
-
-def _source(provider: Any) -> str:
-    """How a provider argument reads in messages: `config.name`, else its type."""
-    get_name = getattr(provider, "get_name", None)
-    if callable(get_name):
-        try:
-            return str(get_name())
-        except Exception:  # a name is a nicety: fall back to the type
-            pass
-    return type(provider).__name__
-
-
-def _resolved(provider: Any, argument: str) -> Any:
-    try:
-        return provider()
-    except Exception as exc:
-        raise ConfigurationError(
-            f"{argument}: {_source(provider)} could not be resolved ({type(exc).__name__})"
-        ) from exc
-
-
-@contextmanager
-def _explained(provider: Any) -> Iterator[None]:
-    """Add where a value came from to a ConfigurationError about it."""
-    try:
-        yield
-    except ConfigurationError as exc:
-        message = f"{exc} (resolved from {_source(provider)})"
-    else:
-        return
-    raise ConfigurationError(message) from None
-
-
-def _check_client(client: Any) -> Any:
-    """Refuse what is surely a mistake (`client="ssm"`); any other object may be a fake client."""
-    if isinstance(client, (str, bytes, int, float, dict, list, tuple)):
-        raise ConfigurationError(
-            f"client must be a boto3 client, a provider of one, or None; "
-            f"not {type(client).__name__}"
-        )
-    return client
-
-
-def cached_providers(container: Any) -> Iterator[tuple[str, CachedProvider[Any]]]:
-    """Every cached provider of a container (class or instance) at any depth, each once.
-
-    Which providers count is dependency-injector's `container.traverse()`: it
-    follows every provider's `related`, so cached providers in nested
-    containers, selectors, the arguments of factories, singletons, callables,
-    resources, `Derived`, and overriding providers are all found. Each is named
-    by its shortest path from the container, in definition order:
-    `aws.ssm` (attribute of a nested container), `db.prod` (a Selector key),
-    `service.password` (a keyword argument), `service[0]` (a positional argument),
-    `x.overrides[0]` (a provider overriding `x`).
-    """
-    found = set(container.traverse(types=(CachedProvider,)))
-    if not found:
-        return
-    queue = deque(container.providers.items())
-    seen: set[int] = set()
-    while queue and found:
-        name, provider = queue.popleft()
-        if id(provider) in seen:
-            continue
-        seen.add(id(provider))
-        if provider in found:
-            found.discard(provider)
-            yield name, provider
-        queue.extend(_labelled_related(name, provider))
-    # Reached by traverse() through a link this naming does not know: still listed.
-    for provider in found:
-        yield f"<{type(provider).__name__} {provider.describe()}>", provider
-
-
-def _declared(provider: Any, attribute: str) -> Any:
-    """`provider.<attribute>` when its class defines it: Configuration makes up any attribute."""
-    return getattr(provider, attribute) if hasattr(type(provider), attribute) else None
-
-
-def _labelled_related(name: str, provider: Any) -> list[tuple[str, Any]]:
-    """The providers `provider.related` yields, each with the path that names it."""
-    labels: dict[int, str] = {}
-    for index, overriding in enumerate(_declared(provider, "overridden") or ()):
-        labels.setdefault(id(overriding), f"{name}.overrides[{index}]")
-    # Containers, selectors and aggregates name their providers; calls name their arguments.
-    for attribute in ("providers", "kwargs", "attributes"):
-        mapping = _declared(provider, attribute)
-        if isinstance(mapping, Mapping):
-            for key, child in mapping.items():
-                labels.setdefault(id(child), f"{name}.{key}")
-    args = _declared(provider, "args")
-    if isinstance(args, tuple):
-        for index, child in enumerate(args):
-            labels.setdefault(id(child), f"{name}[{index}]")
-    return [
-        (labels.get(id(child), f"{name}.<{type(child).__name__}>"), child)
-        for child in provider.related
-    ]
-
-
-def invalidate_all(container: containers.Container) -> None:
-    """Forget every cached value in a container instance."""
-    for _, provider in cached_providers(container):
-        provider.invalidate()
-
-
-def set_clock(container: containers.Container, clock: Clock) -> None:
-    """Age every cached provider of a container by `clock` (tests and the demo)."""
-    for _, provider in cached_providers(container):
-        provider.clock = clock

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from dependency_injector import providers
 
 from ..errors import ConfigurationError
-from .snapshot import CHANGED, EQUAL, SAME, Snapshot, compare, stamp, stamps_of
+from .stamps import CHANGED, EQUAL, SAME, Built, compare, stamp, stamps_of
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ class Derived(providers.Provider[T], Generic[T]):
         self._first: Any = self._sources[0] if len(self._sources) == 1 else None
         self._lock = threading.Lock()
         self._builder: int | None = None
-        self._state: Snapshot[T] | None = None
+        self._state: Built[T] | None = None
         # dependency-injector calls `self._provide(args, kwargs)`: one argument, one fast path.
         self._provide = self._provide_one if self._first is not None else self._provide_any
         super().__init__()
@@ -114,11 +114,11 @@ class Derived(providers.Provider[T], Generic[T]):
         del values, state
         return self._rebuild()
 
-    def _adopt(self, state: Snapshot[T], values: tuple[Any, ...]) -> T:
+    def _adopt(self, state: Built[T], values: tuple[Any, ...]) -> T:
         """Keep the object for equal new values, so later calls compare by identity."""
         with self._lock:
             if self._state is state:
-                self._state = Snapshot(state.obj, values, state.stamps)
+                self._state = Built(state.obj, values, state.stamps)
         return state.obj
 
     def _rebuild(self) -> T:
@@ -131,7 +131,7 @@ class Derived(providers.Provider[T], Generic[T]):
             old = self._state
             if old is not None and compare(old, values) != CHANGED:
                 # Another thread built for these values while this one waited.
-                self._state = Snapshot(old.obj, values, old.stamps)
+                self._state = Built(old.obj, values, old.stamps)
                 return old.obj
             self._builder = threading.get_ident()
             try:
@@ -142,7 +142,7 @@ class Derived(providers.Provider[T], Generic[T]):
                 raise
             finally:
                 self._builder = None
-            self._state = Snapshot(built, values, stamps)
+            self._state = Built(built, values, stamps)
         if old is not None:
             self._close_quietly(old.obj)
         return built

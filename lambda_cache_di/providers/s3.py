@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError, LambdaCacheError
-from ..fetchers import s3
+from ..fetchers import s3, s3_copy
 from ..fetchers.s3 import FreeSpace, free_bytes
 from ..names import S3Location, check_seconds, parse_s3_uri
 from ..shared import resolve_shared
-from .base import CachedProvider, CacheOptions
+from .arguments import CacheOptions
+from .base import CachedProvider
 from .sharing import ProviderSource
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class _CopySource(ProviderSource):
         provider = cast("S3File", self._provider)
         if provider._local_path is not None:
             with suppress(LambdaCacheError, OSError):
-                s3.expire_copy(provider._local_path, before)
+                s3_copy.expire_copy(provider._local_path, before)
 
 
 class S3File(CachedProvider[Any]):
@@ -174,13 +175,13 @@ class S3File(CachedProvider[Any]):
         client = self.resolve_client() if client is None else client
         path = self._local_path = self.local_path
         self._local_path_text = str(path)
-        options = s3.CopyOptions(
+        options = s3_copy.CopyOptions(
             check_before_download=self._check_before_download,
             free_space=self._free_space,
             timeout=self._download_timeout,
         )
         since = time.monotonic()
-        copy = s3.fetch_copy(
+        copy = s3_copy.fetch_copy(
             client, self._location, path, options, clock=self.clock, since=since, max_age=max_age
         )
         info = os.stat(path)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError
 from ..fetchers import secrets
 from ..names import SecretId, keyed, parse_secret_id
-from .base import AgeOptions, CachedProvider
+from .arguments import AgeOptions
+from .base import CachedProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

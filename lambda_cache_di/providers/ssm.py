@@ -14,7 +14,8 @@ from ..names import (
     parse_parameter_name,
     parse_parameter_path,
 )
-from .base import CachedProvider, CacheOptions
+from .arguments import CacheOptions
+from .base import CachedProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from ..fetchers.clients import reset_default_clients
-from ..providers.base import invalidate_all
+from ..providers.discovery import invalidate_all
 from . import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
 from .runtime import LambdaRuntime, run_handler
 

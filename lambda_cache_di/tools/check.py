@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import FetchError, LambdaCacheError, NotFoundError
 from ..fetchers.errors import error_code
-from ..providers.base import cached_providers
+from ..providers.discovery import cached_providers
 from .target import fresh_instance
 
 OK = "OK"

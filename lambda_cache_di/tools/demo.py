@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..providers.base import cached_providers, set_clock
+from ..providers.discovery import cached_providers, set_clock
 from ..testing import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
 
 DEMO_EVENT = {"order_id": "o-1", "items": ["book", "lamp"]}

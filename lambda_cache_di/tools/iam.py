@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..fetchers.clients import region_partition
 from ..names import SecretId, has_arn_suffix
-from ..providers.base import cached_providers
+from ..providers.discovery import cached_providers
 from ..providers.s3 import S3File
 from ..providers.secrets import Secret, Secrets
 from ..providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath

@@ -12,7 +12,7 @@ import pytest
 
 from examples.churn_model import load_model
 from lambda_cache_di import S3File, set_clock
-from lambda_cache_di.providers.base import cached_providers
+from lambda_cache_di.providers.discovery import cached_providers
 from lambda_cache_di.testing import FakeClock
 
 MODEL = {"version": 1, "bias": 0.5, "weights": {"tenure": -0.25, "tickets": 1.0}}

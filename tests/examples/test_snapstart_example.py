@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from lambda_cache_di.fetchers import clients as fetcher_clients
 from lambda_cache_di.snapstart import register_snapstart_hooks
-from tests.unit.test_snapstart import FakeHooks
+from tests.unit.test_snapstart import FakeHooks, fake_snapstart_init
 
 
 @pytest.fixture
 def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
     """A SnapStart init with the runtime's hooks module in place."""
-    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    monkeypatch.setattr(fetcher_clients, "_restored", [])
-    module = FakeHooks()
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
-    return module
+    return fake_snapstart_init(monkeypatch)
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ search for it in logs and messages.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambda_cache_di import S3File, Secret, Secrets, SSMParameter, SSMParameters
 from lambda_cache_di.providers.base import CachedProvider
+from tests.frames import exception_chain
 
 BUCKET = "fault-bucket"
 KEY = "models/model.json"
@@ -169,19 +170,6 @@ def build(spec: Spec, directory: Path, **options: Any) -> CachedProvider[Any]:
     if spec.service == "s3":
         return spec.build(directory=directory, **options)
     return spec.build(**options)
-
-
-def exception_chain(error: BaseException) -> Iterator[BaseException]:
-    """`error` and every exception behind it, by `__cause__` and `__context__`."""
-    seen: set[int] = set()
-    pending = [error]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def error_texts(error: BaseException) -> list[str]:

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dependency_injector import providers
 
 from lambda_cache_di import FetchError, LambdaCacheError, NotFoundError
-from lambda_cache_di.providers.base import DEFAULT_BACKOFF_CAP_SECONDS
+from lambda_cache_di.providers.arguments import DEFAULT_BACKOFF_CAP_SECONDS
 from lambda_cache_di.testing import FakeClock
 from tests.frames import frames_holding
 

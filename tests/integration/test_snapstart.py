@@ -8,7 +8,6 @@ which can also leave connections opened before the "snapshot" unanswered.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,7 +21,7 @@ from lambda_cache_di.fetchers import clients as fetcher_clients
 from lambda_cache_di.snapstart import register_snapstart_hooks
 from tests.faults.proxy import FaultProxy
 from tests.recording import record_calls
-from tests.unit.test_snapstart import FakeHooks
+from tests.unit.test_snapstart import FakeHooks, fake_snapstart_init
 
 GET_PARAMETERS = "AmazonSSM.GetParameters"
 BATCH_GET_SECRET_VALUE = "secretsmanager.BatchGetSecretValue"
@@ -31,11 +30,7 @@ BATCH_GET_SECRET_VALUE = "secretsmanager.BatchGetSecretValue"
 @pytest.fixture
 def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
     """A SnapStart init: the environment says so, and the runtime's hooks module is there."""
-    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    monkeypatch.setattr(fetcher_clients, "_restored", [])
-    module = FakeHooks()
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
-    return module
+    return fake_snapstart_init(monkeypatch)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from lambda_cache_di import (
     prefetch,
     set_clock,
 )
-from lambda_cache_di.providers.base import cached_providers
+from lambda_cache_di.providers.discovery import cached_providers
 from lambda_cache_di.snapstart import drop_secrets
 from lambda_cache_di.testing import FakeClock
 from lambda_cache_di.tools.check import OK, check_container

@@ -18,14 +18,13 @@ from hypothesis import strategies as st
 
 from lambda_cache_di.errors import FetchError, NotFoundError
 from lambda_cache_di.fetchers.s3 import (
-    CopyOptions,
     Download,
     default_local_path,
     download,
-    fetch_copy,
     local_file_name,
     temporary_stem,
 )
+from lambda_cache_di.fetchers.s3_copy import CopyOptions, fetch_copy
 from lambda_cache_di.names import S3Location
 from lambda_cache_di.testing import FakeClock
 

@@ -15,6 +15,7 @@ from lambda_cache_di import ConfigurationError, FetchError, NotFoundError, Secre
 from lambda_cache_di.errors import TransformError
 from lambda_cache_di.names import SecretId
 from lambda_cache_di.testing import FakeClock
+from tests.frames import exception_chain
 from tests.recording import count_calls
 
 ACCOUNT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
@@ -30,19 +31,6 @@ def session() -> Any:
 def client(session: Any) -> Iterator[Any]:
     with mock_aws():
         yield session.client("secretsmanager")
-
-
-def exception_chain(exc: BaseException | None) -> list[BaseException]:
-    """The exception and everything reachable through __cause__ and __context__."""
-    seen: list[BaseException] = []
-    pending = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or any(current is known for known in seen):
-            continue
-        seen.append(current)
-        pending += [current.__cause__, current.__context__]
-    return seen
 
 
 def chain_text(exc: BaseException) -> str:
@@ -105,7 +93,7 @@ class TestSecret:
             secret()
         assert str(info.value) == "secret /prod/db is not valid JSON: line 1 column 24"
         assert "hunter2" not in chain_text(info.value)
-        assert exception_chain(info.value) == [info.value]
+        assert list(exception_chain(info.value)) == [info.value]
         with pytest.raises(TransformError) as again:
             secret()
         assert "hunter2" not in chain_text(again.value)

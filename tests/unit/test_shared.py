@@ -14,16 +14,14 @@ from typing import Any
 import pytest
 
 from lambda_cache_di.errors import FetchError
+from lambda_cache_di.private_folder import file_stem, private_directory, shared_directory
 from lambda_cache_di.shared import (
     Record,
     SharedStore,
     SharedValue,
     decode,
     encode,
-    file_stem,
-    private_directory,
     resolve_shared,
-    shared_directory,
     sharing_wanted,
 )
 from lambda_cache_di.testing import FakeClock

@@ -40,6 +40,15 @@ class FakeHooks(types.ModuleType):
             func()
 
 
+def fake_snapstart_init(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
+    """A SnapStart init with the runtime's hooks module in place, in a process not yet restored."""
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    monkeypatch.setattr(fetcher_clients, "_restored", [])
+    module = FakeHooks()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    return module
+
+
 class App(containers.DeclarativeContainer):
     secret = Secret("/prod/db")
     group = Secrets(["/prod/a", "/prod/b"])

@@ -1,7 +1,8 @@
 """What a Derived object was built from, and how a new resolution of its arguments compares.
 
-Standard library only: the provider in `derived.py` holds a `Snapshot` and asks
-`compare()` whether the values it just resolved are the ones it was built from.
+Standard library only. The provider in `derived.py` keeps a `Built` (its object
+and the argument values it was built from, with a stamp of each file path) and
+asks `compare()` whether the values it just resolved are the same ones.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ Stamps = tuple[tuple[int, ...] | None, ...]
 CHANGED, SAME, EQUAL = 0, 1, 2
 
 
-class Snapshot(Generic[T]):
+class Built(Generic[T]):
     """An object and the values it was built from, read together in one attribute load.
 
     Its repr shows neither: error reporters record the locals of every frame.
@@ -51,7 +52,7 @@ def stamps_of(values: tuple[Any, ...]) -> Stamps | None:
     return tuple(stamp(value) if isinstance(value, PurePath) else None for value in values)
 
 
-def compare(state: Snapshot[Any], values: tuple[Any, ...]) -> int:
+def compare(state: Built[Any], values: tuple[Any, ...]) -> int:
     """SAME when every value is the one kept (and files unchanged), EQUAL when all are equal."""
     outcome = SAME
     stamps = state.stamps

@@ -1,0 +1,95 @@
+"""The arguments every cached provider takes: their names, defaults and checks.
+
+Also how an argument given as a provider (`config.param_name`) is resolved on
+first use and named in error messages. `base.py` applies these; nothing here
+imports dependency_injector, which only duck-types a provider as a callable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypedDict
+
+from ..cache import Clock
+from ..errors import ConfigurationError
+from ..names import check_seconds
+
+
+class AgeOptions(TypedDict, total=False):
+    """The keyword arguments every cached provider takes, but `transform`."""
+
+    max_age_in_seconds: Any  # seconds, or a provider of them
+    client: Any
+    stale_if_error_in_seconds: float
+    backoff_cap_in_seconds: float
+    jitter: float
+    clock: Clock
+    shared: bool | None  # share across processes: True, False, or None for the auto rule
+
+
+class CacheOptions(AgeOptions, total=False):
+    """The keyword arguments every cached provider takes (see `CachedProvider`)."""
+
+    transform: Any  # None, "json" or a callable
+
+
+DEFAULT_MAX_AGE_SECONDS = 60.0
+DEFAULT_BACKOFF_CAP_SECONDS = 5.0
+MAX_AGE_VARIABLE = "LAMBDA_CACHE_DI_MAX_AGE"
+
+
+def default_max_age() -> float:
+    """`LAMBDA_CACHE_DI_MAX_AGE` from the environment when set, else 60 seconds."""
+    raw = os.environ.get(MAX_AGE_VARIABLE)
+    if raw is None or not raw.strip():
+        return DEFAULT_MAX_AGE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{MAX_AGE_VARIABLE}={raw!r} is not a number") from None
+    return check_seconds(seconds, MAX_AGE_VARIABLE)
+
+
+def source_name(provider: Any) -> str:
+    """How a provider argument reads in messages: `config.name`, else its type."""
+    get_name = getattr(provider, "get_name", None)
+    if callable(get_name):
+        try:
+            return str(get_name())
+        except Exception:  # a name is a nicety: fall back to the type
+            pass
+    return type(provider).__name__
+
+
+def resolved(provider: Any, argument: str) -> Any:
+    """Call a provider argument; a failure is a ConfigurationError naming the argument."""
+    try:
+        return provider()
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{argument}: {source_name(provider)} could not be resolved ({type(exc).__name__})"
+        ) from exc
+
+
+@contextmanager
+def explained(provider: Any) -> Iterator[None]:
+    """Add where a value came from to a ConfigurationError about it."""
+    try:
+        yield
+    except ConfigurationError as exc:
+        message = f"{exc} (resolved from {source_name(provider)})"
+    else:
+        return
+    raise ConfigurationError(message) from None
+
+
+def check_client(client: Any) -> Any:
+    """Refuse what is surely a mistake (`client="ssm"`); any other object may be a fake client."""
+    if isinstance(client, (str, bytes, int, float, dict, list, tuple)):
+        raise ConfigurationError(
+            f"client must be a boto3 client, a provider of one, or None; "
+            f"not {type(client).__name__}"
+        )
+    return client
