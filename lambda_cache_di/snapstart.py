@@ -4,8 +4,9 @@ During a SnapStart init (`AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`),
 `prefetch` fetches no secret and decrypts no SecureString, so none of them is
 ever in the memory that the snapshot copies. The hooks registered here then:
 
-- before the snapshot: forget every Secret and Secrets value (and, with
-  `drop_parameters=True`, every SSM value) that the application may have read
+- before the snapshot: forget every Secret and Secrets value and every
+  decrypted SecureString (and, with `drop_parameters=True`, every SSM value)
+  that the application may have read
   at init on its own, close every object a `Derived` built (it may hold a
   secret, or a connection), and close the library's connections;
 - after a restore: close the connections opened before the snapshot, forget
@@ -87,12 +88,12 @@ def restore(container: Any, *, prefetch_again: bool = True) -> dict[str, BaseExc
 
 
 def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
-    """Forget the value of every Secret and Secrets provider (and SSM ones if asked)."""
-    kinds: tuple[type, ...] = (Secret, Secrets)
-    if drop_parameters:
-        kinds += _PARAMETER_TYPES
+    """Forget every secret and decrypted SecureString value (every SSM value if asked)."""
     for _, provider in cached_providers(container):
-        if isinstance(provider, kinds):
+        if isinstance(provider, (Secret, Secrets)) or (
+            isinstance(provider, _PARAMETER_TYPES)
+            and (drop_parameters or provider.holds_private_value)
+        ):
             provider.invalidate()
 
 

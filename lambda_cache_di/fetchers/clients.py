@@ -5,6 +5,7 @@ boto3 is imported here on first use only, so `import lambda_cache_di` stays ligh
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterable
@@ -67,16 +68,47 @@ def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) ->
         )
 
 
-def checked_client(client: Any, service: str) -> Any:
-    """`client` itself, once sure it is not a botocore client of another service.
+# The calls each service's fetcher makes: an object with none of them is not that
+# service's client (a boto3 resource, a session, None from a misconfigured provider).
+_SERVICE_CALLS = {
+    "ssm": ("get_parameter", "get_parameters", "get_paginator"),
+    "secretsmanager": ("get_secret_value", "batch_get_secret_value"),
+    "s3": ("get_object",),
+}
 
-    Fakes and stubs without botocore's `meta` pass: they answer what they are asked.
+
+def checked_client(client: Any, service: str) -> Any:
+    """`client` itself, once sure it can be `service`'s client; else a FetchError naming why.
+
+    Fakes and stubs without botocore's `meta` pass when they answer the service's calls.
     """
     model = getattr(getattr(client, "meta", None), "service_model", None)
     name = getattr(model, "service_name", None)
     if isinstance(name, str) and name != service:
         raise FetchError(f"the client given is a {name} client; a {service} client is needed")
+    calls = _SERVICE_CALLS.get(service, ())
+    if calls and not any(callable(getattr(client, call, None)) for call in calls):
+        raise FetchError(
+            f"the client given ({type(client).__name__}) is not a {service} client: "
+            f"it has none of {', '.join(calls)}"
+        )
     return client
+
+
+def client_identity(client: Any) -> str:
+    """Whom `client` signs as: a short hash of its access key id, "" when it has none.
+
+    The same in every process of an environment (they share the role's
+    credentials), different for another account or role; never the key itself.
+    """
+    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    if credentials is None:
+        return ""
+    try:
+        access_key = str(credentials.get_frozen_credentials().access_key)
+    except Exception:  # an identity is a key part, not a reason to fail a fetch
+        return ""
+    return hashlib.sha256(access_key.encode()).hexdigest()[:16]
 
 
 def region_partition(region: str) -> str | None:

@@ -146,9 +146,12 @@ def _is_not_modified(exc: BaseException | None) -> bool:
 def _check_space(uri: str, folder: Path, size: int, free_space: FreeSpace) -> None:
     free = free_space(folder)
     if size > free:
+        # A full disk may free up (another copy replaced, /tmp cleaned): transient, so a
+        # stale copy may be served meanwhile, as for a disk that fills during the write.
         raise FetchError(
             f"GetObject: {uri} is {size} bytes but only {free} bytes are free in {folder}; "
-            "the previous copy, if any, is kept"
+            "the previous copy, if any, is kept",
+            transient=True,
         )
 
 

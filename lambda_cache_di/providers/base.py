@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from dependency_injector import providers
 
 from ..cache import CacheEntry, CacheStats, Clock
-from ..errors import ConfigurationError, TransformError
+from ..errors import ConfigurationError, FetchError, LambdaCacheError, TransformError
 from ..fetchers.clients import checked_client, default_client
 from ..names import check_fraction, check_seconds
 from ..transform import check_transform, transformed
@@ -47,6 +47,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         "_client",
         "_definition",
         "_entry",
+        "_holds_private",
         "_options",
         "_pending",
         "_provide",
@@ -97,6 +98,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             "shared": check_shared(shared),
         }
         self._transform = check_transform(transform, json_allowed=self.json_transform)
+        # Whether the last value made came from a private raw value (a SecureString):
+        # the SnapStart hook drops such values, whatever the transform made of them.
+        self._holds_private = False
         self._client = check_client(client)
         lazy_definition = providers.is_provider(definition)
         if not lazy_definition:
@@ -165,7 +169,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             if providers.is_provider(max_age):
                 value = resolved(max_age, "max_age_in_seconds")
                 with explained(max_age):
-                    self._entry.max_age = check_seconds(value, "max_age_in_seconds")
+                    self._entry.max_age = check_seconds(_number(value), "max_age_in_seconds")
             self._provide = self._ready_provide()
             self._pending = False
 
@@ -307,12 +311,20 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     # -- fetching -------------------------------------------------------------
 
     def resolve_client(self) -> Any:
-        """The boto3 client this provider fetches with now."""
+        """The boto3 client this provider fetches with now; a FetchError when there is none."""
         client = self._client
-        if client is None:
-            return default_client(self.service)
-        if providers.is_provider(client):
-            return checked_client(client(), self.service)
+        try:
+            if client is None:
+                return default_client(self.service)
+            if providers.is_provider(client):
+                client = client()
+        except LambdaCacheError:
+            raise
+        except Exception as exc:  # no region, no credentials, a client provider that fails
+            raise FetchError(
+                f"no {self.service} client for {self.describe()}: "
+                f"creating or resolving it raised {type(exc).__name__}"
+            ) from exc
         return checked_client(client, self.service)
 
     def _fetch(self) -> T:
@@ -335,6 +347,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     def _finish(self, raw: Any) -> T:
         """What this provider caches and returns, made from a raw value (fetched or shared)."""
+        self._holds_private = self.private_value(raw)
         try:
             return self._transformed(raw)  # type: ignore[no-any-return]
         except BaseException:
@@ -344,6 +357,11 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     def private_value(self, raw: Any) -> bool:
         """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
         return False
+
+    @property
+    def holds_private_value(self) -> bool:
+        """Whether the value cached now was made from a private one (a decrypted SecureString)."""
+        return self._holds_private and self._entry.age is not None
 
     def _transformed(self, raw: Any) -> Any:
         """The one place a fetched value becomes what is cached (prefetch uses it too)."""
@@ -360,3 +378,13 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             del raw, result  # the traceback keeps this frame: leave no value in it
             raise
         return result
+
+
+def _number(value: Any) -> Any:
+    """A number read as text (an environment variable, say `config.ttl.from_env("TTL")`)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value  # refused by the check, which names the argument
+    return value

@@ -210,21 +210,24 @@ def _path_text(value: object, argument: str) -> str:
 
 
 def _check_path(value: object, argument: str) -> Path:
-    return Path(_path_text(value, argument)).absolute()
-
-
-def _check_file_path(value: object) -> Path:
-    text = _path_text(value, "local_path")
+    """An absolute path whose text and every component the file system accepts."""
+    text = _path_text(value, argument)
     if "\0" in text:
-        raise ConfigurationError("local_path must not hold a NUL character")
+        raise ConfigurationError(f"{argument} must not hold a NUL character")
     path = Path(text).absolute()
-    limit = _name_max(path.parent)
+    limit = _name_max(path)
     for part in path.parts:
         if len(os.fsencode(part)) > limit:
             raise ConfigurationError(
-                f"local_path has a component of {len(os.fsencode(part))} bytes; "
+                f"{argument} has a component of {len(os.fsencode(part))} bytes; "
                 f"the file system takes at most {limit}"
             )
+    return path
+
+
+def _check_file_path(value: object) -> Path:
+    path = _check_path(value, "local_path")
+    text = _path_text(value, "local_path")
     if text.endswith(("/", os.sep)) or os.path.basename(text) in ("", ".", ".."):
         raise ConfigurationError(f"local_path {text!r} names a folder, not a file")
     if path.is_dir():

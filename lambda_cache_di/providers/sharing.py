@@ -15,6 +15,7 @@ from contextlib import nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, LambdaCacheError
+from ..fetchers.clients import client_identity
 from ..shared import Record, SharedStore, SharedValue, keep, resolve_shared
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def check_shared(value: object) -> bool | None:
 
 
 def share_key(provider: CachedProvider[Any], client: Any) -> str:
-    """What names a provider's value across processes: its kind, AWS endpoint and arguments.
+    """What names a provider's value across processes: its kind, AWS endpoint, identity, arguments.
 
     The transform is left out: the store holds raw values, transformed in each process.
     The result keys of a group are in, since the stored dict is keyed by them.
@@ -45,7 +46,12 @@ def share_key(provider: CachedProvider[Any], client: Any) -> str:
     keyed = getattr(provider, "_keyed", None)
     keys = list(keyed) if isinstance(keyed, dict) else None
     meta = getattr(client, "meta", None)
-    where = [str(getattr(meta, "region_name", "")), str(getattr(meta, "endpoint_url", ""))]
+    # Two accounts (or roles) can hold the same name: whom the client signs as is in the key.
+    where = [
+        str(getattr(meta, "region_name", "")),
+        str(getattr(meta, "endpoint_url", "")),
+        client_identity(client),
+    ]
     return json.dumps([type(provider).__name__, where, provider._describe(), keys, arguments])
 
 

@@ -242,9 +242,32 @@ class TestFailedDownload:
             f"GetObject: {URI} is 2000 bytes but only 1000 bytes are free in {tmp_path}; "
             "the previous copy, if any, is kept"
         )
-        assert caught.value.transient is False
+        assert caught.value.transient is True
         assert path.read_bytes() == b'{"status": "ok"}'
         assert listing(tmp_path) == [path.name]
+
+    def test_too_little_free_space_serves_the_old_copy_when_stale_is_allowed(
+        self, s3: Any, tmp_path: Path
+    ) -> None:
+        """A full disk is transient: within the stale window the old copy is still served."""
+        free = {"bytes": 10**9}
+        clock = FakeClock()
+        provider = S3File(
+            URI,
+            client=s3,
+            directory=tmp_path,
+            clock=clock,
+            max_age_in_seconds=10,
+            stale_if_error_in_seconds=100,
+            free_space=lambda _: free["bytes"],
+        )
+        path = provider()
+        s3.put_object(Bucket=BUCKET, Key="config/status.json", Body=b"y" * 2000)
+        free["bytes"] = 1000
+        clock.tick(11)
+        assert provider() == path
+        assert path.read_bytes() == b'{"status": "ok"}'
+        assert (provider.stats.errors, provider.stats.stale) == (1, 1)
 
 
 def _md5(path: Path) -> str:

@@ -95,6 +95,8 @@ BAD_NAMES: list[tuple[Callable[[], Any], str]] = [
     (lambda: S3File("s3://app_bucket/model.json"), "uri"),
     (lambda: S3File("s3://app-bucket/models/v1/"), "uri"),
     (lambda: S3File("s3://app-bucket/model.json", local_path="/tmp/models/"), "local_path"),
+    (lambda: S3File("s3://app-bucket/model.json", directory="/tmp/a\0b"), "directory"),
+    (lambda: S3File("s3://app-bucket/model.json", directory="/tmp/" + "d" * 300), "directory"),
     (
         lambda: S3File("s3://app-bucket/model.json", check_before_download=None),
         "check_before_download",

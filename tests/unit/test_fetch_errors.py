@@ -99,6 +99,65 @@ class TestWrongServiceClient:
         assert isinstance(failures["secret"], FetchError)
         assert "a s3 client; a secretsmanager client is needed" in str(failures["secret"])
 
+    @pytest.mark.parametrize(
+        ("client", "named"),
+        [
+            (boto3.resource("dynamodb", region_name="us-east-1"), "dynamodb.ServiceResource"),
+            (boto3.session.Session(), "Session"),
+            (None, "NoneType"),
+        ],
+        ids=["resource", "session", "none"],
+    )
+    def test_an_object_that_is_no_client(self, client: Any, named: str) -> None:
+        """A resource, a session or None from a client provider is a FetchError naming it."""
+        from dependency_injector import providers
+
+        provider = SSMParameter("/app/var", client=providers.Object(client))
+        with pytest.raises(FetchError) as caught:
+            provider()
+        assert str(caught.value) == (
+            f"the client given ({named}) is not a ssm client: "
+            "it has none of get_parameter, get_parameters, get_paginator"
+        )
+
+    def test_a_failing_client_provider(self) -> None:
+        """A client provider that raises is a FetchError naming the provider; prefetch too."""
+        from dependency_injector import containers, providers
+
+        def broken() -> Any:
+            raise ZeroDivisionError
+
+        class App(containers.DeclarativeContainer):
+            client = providers.Callable(broken)
+            table = SSMParameter("/app/table", client=client)
+
+        container = App()
+        with pytest.raises(FetchError) as caught:
+            container.table()
+        assert str(caught.value) == (
+            "no ssm client for /app/table: creating or resolving it raised ZeroDivisionError"
+        )
+        assert isinstance(caught.value.__cause__, ZeroDivisionError)
+        failures = prefetch(container)
+        assert [type(error) for error in failures.values()] == [FetchError]
+
+    def test_no_region_for_the_default_client(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without a region the default client cannot be made: a FetchError, not NoRegionError."""
+        from lambda_cache_di.fetchers.clients import reset_default_clients
+
+        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            monkeypatch.delenv(variable, raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+        reset_default_clients()
+        try:
+            with pytest.raises(FetchError) as caught:
+                SSMParameter("/app/var")()
+        finally:
+            reset_default_clients()
+        assert str(caught.value) == (
+            "no ssm client for /app/var: creating or resolving it raised NoRegionError"
+        )
+
     def test_right_service_passes(self) -> None:
         """A Stubber-backed SSM client of the right service fetches as usual."""
         client = boto3.client("ssm", region_name="us-east-1")

@@ -170,6 +170,12 @@ class TestErrors:
             "max_age_in_seconds must be finite and >= 0, not -1 (resolved from config.ttl)"
         )
 
+    def test_age_read_as_text(self) -> None:
+        """An age that configuration holds as text (from an environment variable) is a number."""
+        container = Configured()
+        container.config.from_dict({**SETTINGS, "ttl": "30"})
+        assert container.table.max_age_in_seconds == 30.0
+
     def test_strict_configuration(self) -> None:
         """An option that strict configuration refuses to give names the argument."""
         config = providers.Configuration(strict=True)

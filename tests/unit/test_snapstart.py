@@ -204,3 +204,19 @@ def test_hooks_close_what_derived_built(hooks, moment):
     container.parameter._entry.put("orders")  # the same value, fetched again
     assert built.closed is True
     assert container.connection() is not built
+
+
+def test_before_snapshot_drops_a_decrypted_securestring(hooks):
+    """A SecureString the application read at init is dropped; a String parameter stays."""
+    from lambda_cache_di.fetchers.ssm import SecureText
+
+    class Parameters(containers.DeclarativeContainer):
+        password = SSMParameter("/prod/password", transform=str.upper)
+        table = SSMParameter("/prod/table")
+
+    container = Parameters()
+    container.password._entry.put(container.password._finish(SecureText("hunter2")))
+    container.table._entry.put(container.table._finish("orders"))
+    register(container)
+    hooks.snapshot()
+    assert (container.password.age, container.table.age is not None) == (None, True)
