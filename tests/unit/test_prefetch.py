@@ -235,7 +235,7 @@ class TestFailures:
         assert container.raw() == SECRET_TEXT
 
     def test_unresolvable_client_fails_its_providers(self) -> None:
-        """A client provider that raises fails the providers that use it."""
+        """A client provider that raises fails the providers that use it, with a FetchError."""
 
         def broken() -> Any:
             raise RuntimeError("no client")
@@ -243,7 +243,8 @@ class TestFailures:
         client = providers.Callable(broken)
         container = container_of(a=SSMParameter("/app/a", client=client))
         failures = prefetch(container)
-        assert [type(error) for error in failures.values()] == [RuntimeError]
+        assert [type(error) for error in failures.values()] == [FetchError]
+        assert [type(error.__cause__) for error in failures.values()] == [RuntimeError]
 
     def test_warning_names_failures_without_values(
         self, aws: dict[str, Any], caplog: pytest.LogCaptureFixture
