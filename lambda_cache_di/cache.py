@@ -11,8 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .errors import FetchError, LambdaCacheError, NotFoundError, TransformError
 
@@ -36,8 +35,7 @@ class Source(Protocol):
     def forget(self, before: float) -> None: ...
 
 
-@dataclass(frozen=True)
-class CacheStats:
+class CacheStats(NamedTuple):
     """How a cached value has been used: counts only, never the value."""
 
     hits: int = 0

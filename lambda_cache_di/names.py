@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from .errors import ConfigurationError
 
@@ -29,8 +28,7 @@ _IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 _VERSION = re.compile(r"[0-9]+")
 
 
-@dataclass(frozen=True)
-class ParameterName:
+class ParameterName(NamedTuple):
     """An SSM parameter name with an optional `:version` or `:label` selector."""
 
     name: str
@@ -47,8 +45,7 @@ class ParameterName:
         return self.name.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class SecretId:
+class SecretId(NamedTuple):
     """A secret name or ARN as given, with the key a group result uses by default."""
 
     id: str
@@ -63,8 +60,7 @@ class SecretId:
         return self.name.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class S3Location:
+class S3Location(NamedTuple):
     """A bucket and an object key."""
 
     bucket: str

@@ -18,9 +18,8 @@ import base64
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cache import Clock
 from .private_folder import (
@@ -86,8 +85,7 @@ def decode(document: Any) -> Any:
     raise ValueError("not a stored value")
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A value shared by the processes, and when it was fetched (provider clock).
 
     `private` marks a value that must not be shared (a SecureString found under

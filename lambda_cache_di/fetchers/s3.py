@@ -16,9 +16,8 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError, FetchError
 from ..names import S3Location
@@ -73,8 +72,7 @@ def temporary_stem(path: Path) -> str:
     return hashlib.sha256(os.fsencode(path)).hexdigest()[:_DIGEST_CHARS]
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(NamedTuple):
     """A local copy just written: its path, the object's ETag and its size in bytes."""
 
     path: Path
@@ -155,8 +153,7 @@ def _check_space(uri: str, folder: Path, size: int, free_space: FreeSpace) -> No
         )
 
 
-@dataclass(frozen=True)
-class _Deadline:
+class _Deadline(NamedTuple):
     at: float
     seconds: float
     timer: Timer

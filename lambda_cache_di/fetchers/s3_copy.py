@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import FetchError
 from ..names import S3Location
@@ -31,8 +30,7 @@ from .s3 import (
 )
 
 
-@dataclass(frozen=True)
-class Copy:
+class Copy(NamedTuple):
     """The local copy as the shared folder knows it: ETag, size, and when it was fetched.
 
     `fetched_at` is when the request that last confirmed it began (provider
@@ -47,8 +45,7 @@ class Copy:
     done_at: float
 
 
-@dataclass(frozen=True)
-class CopyOptions:
+class CopyOptions(NamedTuple):
     """How `fetch_copy` downloads: conditional or not, free space, body deadline, lock wait."""
 
     check_before_download: bool = True
