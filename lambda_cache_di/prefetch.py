@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .errors import ConfigurationError, NotFoundError
+from .errors import ConfigurationError, FetchError, LambdaCacheError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
 from .fetchers.clients import in_snapstart_init
@@ -63,9 +63,19 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
             named.append((name, provider))
     if named:
         _fetch_all(named, max_workers, failures)
-    for name, error in failures.items():
+    for name, error in list(failures.items()):
+        # Named by type only: a message may quote a value, ours never do.
         logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
+        if not isinstance(error, LambdaCacheError):
+            failures[name] = _typed(error)  # a bug somewhere: still returned typed
     return failures
+
+
+def _typed(error: BaseException) -> LambdaCacheError:
+    """A FetchError standing for an error that is not this library's, chained to it."""
+    typed = FetchError(f"prefetch failed with {type(error).__name__}")
+    typed.__cause__ = error
+    return typed
 
 
 def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseException]) -> None:

@@ -27,8 +27,7 @@ from typing import Any
 
 from .fetchers.clients import drop_connections, in_snapstart_init, mark_restored
 from .prefetch import prefetch
-from .providers.derived import Derived
-from .providers.discovery import cached_providers, invalidate_all
+from .providers.discovery import cached_providers, derived_providers, invalidate_all
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
@@ -99,7 +98,7 @@ def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
 
 def reset_derived(container: Any) -> None:
     """Close and forget the object of every `Derived` provider of the container."""
-    for provider in container.traverse(types=(Derived,)):
+    for provider in derived_providers(container):
         provider.reset()
 
 

@@ -8,7 +8,7 @@ imports dependency_injector, which only duck-types a provider as a callable.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypedDict
 
@@ -74,15 +74,36 @@ def resolved(provider: Any, argument: str) -> Any:
 
 
 @contextmanager
-def explained(provider: Any) -> Iterator[None]:
-    """Add where a value came from to a ConfigurationError about it."""
+def explained(provider: Any, value: Any) -> Iterator[None]:
+    """Add where a value came from to a ConfigurationError about it, without quoting it.
+
+    A configuration option may hold anything, a secret by mistake included: the
+    message names the option instead of repeating what it held.
+    """
     try:
         yield
     except ConfigurationError as exc:
-        message = f"{exc} (resolved from {source_name(provider)})"
+        source = source_name(provider)
+        message = str(exc)
+        for text in _texts_in(value):
+            message = message.replace(repr(text), f"<the value of {source}>")
     else:
         return
-    raise ConfigurationError(message) from None
+    raise ConfigurationError(f"{message} (resolved from {source})") from None
+
+
+def _texts_in(value: Any) -> list[str]:
+    """The strings a resolved argument holds: itself, its items, a mapping's keys and values."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+    else:
+        return []
+    # Longest first, so that a name is never half replaced by a shorter one it contains.
+    return sorted((item for item in items if isinstance(item, str)), key=len, reverse=True)
 
 
 def check_client(client: Any) -> Any:

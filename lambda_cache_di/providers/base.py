@@ -163,12 +163,12 @@ class CachedProvider(providers.Provider[T], Generic[T]):
                 return
             if providers.is_provider(self._definition):
                 value = resolved(self._definition, self.argument)
-                with explained(self._definition):
+                with explained(self._definition, value):
                     self._define(value)
             max_age = self._options["max_age_in_seconds"]
             if providers.is_provider(max_age):
                 value = resolved(max_age, "max_age_in_seconds")
-                with explained(max_age):
+                with explained(max_age, value):
                     self._entry.max_age = check_seconds(_number(value), "max_age_in_seconds")
             self._provide = self._ready_provide()
             self._pending = False

@@ -1,8 +1,9 @@
 """Finding every cached provider in a container graph, and acting on all of them.
 
-`cached_providers` is what `prefetch`, `snapstart`, the pytest plugin and the
-tools walk; dependency-injector's `traverse()` decides which providers are
-reached, and the walk here only gives each one a readable path.
+`cached_providers` is what `prefetch`, `snapstart`, `invalidate_all` (and so
+the pytest plugin) and the tools walk; `derived_providers` is what the
+SnapStart hooks reset. dependency-injector's `traverse()` decides which
+providers are reached; the walk here only gives each one a readable path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dependency_injector import containers
 
 from ..cache import Clock
 from .base import CachedProvider
+from .derived import Derived
 
 
 def cached_providers(container: Any) -> Iterator[tuple[str, CachedProvider[Any]]]:
@@ -84,3 +86,8 @@ def set_clock(container: containers.Container, clock: Clock) -> None:
     """Age every cached provider of a container by `clock` (tests and the demo)."""
     for _, provider in cached_providers(container):
         provider.clock = clock
+
+
+def derived_providers(container: Any) -> list[Derived[Any]]:
+    """Every `Derived` provider of a container at any depth, each once."""
+    return list(container.traverse(types=(Derived,)))

@@ -170,6 +170,18 @@ class TestErrors:
             "max_age_in_seconds must be finite and >= 0, not -1 (resolved from config.ttl)"
         )
 
+    def test_the_message_never_quotes_what_the_option_held(self) -> None:
+        """A mistaken option (a connection string with a password) is named, not repeated."""
+        container = Configured()
+        container.config.from_dict({**SETTINGS, "model_uri": "postgres://admin:S3cr3t!@db/x"})
+        with pytest.raises(ConfigurationError) as caught:
+            container.model()
+        assert "S3cr3t" not in str(caught.value)
+        assert str(caught.value) == (
+            "uri <the value of config.model_uri> must start with 's3://' "
+            "(resolved from config.model_uri)"
+        )
+
     def test_age_read_as_text(self) -> None:
         """An age that configuration holds as text (from an environment variable) is a number."""
         container = Configured()

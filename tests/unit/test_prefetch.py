@@ -246,6 +246,21 @@ class TestFailures:
         assert [type(error) for error in failures.values()] == [FetchError]
         assert [type(error.__cause__) for error in failures.values()] == [RuntimeError]
 
+    def test_an_error_that_is_not_ours_is_returned_typed(self) -> None:
+        """A client that raises a foreign error (a bug) gives a FetchError chained to it."""
+
+        class Broken:
+            def get_parameters(self, **request: Any) -> Any:
+                raise KeyError("bug")
+
+            get_parameter = get_parameters
+
+        container = container_of(a=SSMParameter("/app/a", client=Broken()))
+        failures = prefetch(container)
+        assert [type(error) for error in failures.values()] == [FetchError]
+        assert str(failures["a"]) == "prefetch failed with KeyError"
+        assert type(failures["a"].__cause__) is KeyError
+
     def test_warning_names_failures_without_values(
         self, aws: dict[str, Any], caplog: pytest.LogCaptureFixture
     ) -> None:

@@ -1,16 +1,8 @@
 """The example application's container: one cached provider per parameter, secret and file."""
 
-import json
-from pathlib import Path
-from typing import Any
-
 from dependency_injector import containers, providers
 
 from lambda_cache_di import AwsClients, S3File, Secret, SSMParameter
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
 
 
 class AppContainer(containers.DeclarativeContainer):
