@@ -10,7 +10,10 @@ class LambdaCacheError(Exception):
 
 
 class ConfigurationError(LambdaCacheError, ValueError):
-    """Raised when a provider is constructed with a bad definition."""
+    """Raised for a bad definition or setting, when a provider is constructed.
+
+    An argument given as a provider (a `Configuration` option) is checked on first use.
+    """
 
 
 class NotFoundError(LambdaCacheError, LookupError):
