@@ -53,10 +53,12 @@ class SecretId(NamedTuple):
 
     @property
     def is_arn(self) -> bool:
+        """Whether the secret was given as an ARN rather than a name."""
         return self.id.startswith("arn:")
 
     @property
     def key(self) -> str:
+        """The last path segment of the secret's name: the default result key."""
         return self.name.rsplit("/", 1)[-1]
 
 
@@ -68,6 +70,7 @@ class S3Location(NamedTuple):
 
     @property
     def uri(self) -> str:
+        """The location as an `s3://bucket/key` URI."""
         return f"s3://{self.bucket}/{self.key}"
 
 

@@ -98,6 +98,7 @@ class Record(NamedTuple):
     private: bool = False
 
     def fresh(self, now: float, max_age: float) -> bool:
+        """Whether the record is younger than `max_age` at `now` (and not from the future)."""
         return 0.0 <= now - self.fetched_at < max_age
 
 
@@ -138,9 +139,11 @@ class Session:
         self._dir_fd = dir_fd
 
     def read(self, key: str) -> Record | None:
+        """The record of `key`, or None when it is missing or damaged."""
         return _record(read_json(self._dir_fd, file_stem(key) + ".json"))
 
     def write(self, key: str, record: Record) -> None:
+        """Replace the file of `key` atomically with `record`, its value left out if private."""
         document: dict[str, Any] = {"fetched_at": record.fetched_at}
         if record.private:
             document["private"] = True
@@ -149,6 +152,7 @@ class Session:
         write_json(self._dir_fd, file_stem(key) + ".json", document)
 
     def remove(self, key: str) -> None:
+        """Remove the file of `key`, if it is there."""
         remove_quietly(self._dir_fd, file_stem(key) + ".json")
 
 

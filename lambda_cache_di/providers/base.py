@@ -222,6 +222,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     @property
     def related(self) -> Iterator[providers.Provider[Any]]:
+        """The providers this one depends on (client, first argument, max age, overrides)."""
         for argument in (self._client, self._definition, self._options["max_age_in_seconds"]):
             if providers.is_provider(argument):
                 yield argument

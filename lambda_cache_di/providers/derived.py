@@ -183,20 +183,24 @@ class Derived(providers.Provider[T], Generic[T]):
 
     @property
     def factory(self) -> Callable[..., T]:
+        """The callable that builds the object."""
         return self._factory
 
     @property
     def args(self) -> tuple[Any, ...]:
+        """The positional arguments given for the factory, providers among them unresolved."""
         return self._args
 
     @property
     def kwargs(self) -> dict[str, Any]:
+        """A copy of the keyword arguments given for the factory, providers unresolved."""
         return dict(self._kwargs)
 
     # -- dependency-injector protocol ---------------------------------------
 
     @property
     def related(self) -> Iterator[providers.Provider[Any]]:
+        """The providers this one depends on (a provider factory, provider arguments, overrides)."""
         if _is_provider(self._factory):
             yield self._factory  # type: ignore[misc]
         yield from self._sources

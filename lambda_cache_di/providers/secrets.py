@@ -74,15 +74,18 @@ class Secret(CachedProvider[Any]):
 
     @property
     def secret_id(self) -> SecretId:
+        """The secret's name or ARN, resolved first if it was given as a provider."""
         self.resolve()
         return self._secret_id
 
     @property
     def version_stage(self) -> str | None:
+        """The version stage asked for, or None when none was given."""
         return self._version_stage
 
     @property
     def version_id(self) -> str | None:
+        """The version id asked for, or None when none was given."""
         return self._version_id
 
     @property

@@ -40,6 +40,7 @@ class SSMParameter(CachedProvider[Any]):
 
     @property
     def name(self) -> ParameterName:
+        """The parameter name, resolved first if it was given as a provider."""
         self.resolve()
         return self._name
 
@@ -121,11 +122,13 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
 
     @property
     def path(self) -> str:
+        """The path prefix, ending in '/', resolved first if it was given as a provider."""
         self.resolve()
         return self._path
 
     @property
     def recursive(self) -> bool:
+        """Whether parameters in the levels below the path are read too."""
         return self._recursive
 
     def _describe(self) -> str:

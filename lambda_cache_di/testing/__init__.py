@@ -145,10 +145,12 @@ class MotoServer:
         self.reset_counts()
 
     def reset_counts(self) -> None:
+        """Forget the request counts, keeping the resources created."""
         if self._counter is not None:
             self._counter.counts.clear()
 
     def stop(self) -> None:
+        """Stop the server."""
         self._server.stop()
 
 

@@ -32,6 +32,7 @@ class Invocation:
     error_type: str | None = None
 
     def json(self) -> Any:
+        """The posted body parsed as JSON."""
         return json.loads(self.body)
 
 
@@ -83,6 +84,7 @@ class RuntimeApi:
         return f"{host!s}:{port}"
 
     def start(self) -> str:
+        """Start serving and return the address, `host:port`."""
         self._thread.start()
         return self.address
 

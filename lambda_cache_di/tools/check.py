@@ -32,6 +32,7 @@ class CheckResult:
 
     @property
     def failed(self) -> bool:
+        """Whether the outcome is a failure: neither OK nor skipped."""
         return self.outcome not in (OK, SKIPPED)
 
 

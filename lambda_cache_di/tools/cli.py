@@ -13,6 +13,7 @@ from .demo import DEFAULT_HANDLER, DEFAULT_SEED, DEFAULT_UNCACHED_HANDLER
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `lambda-cache-di` command and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="lambda-cache-di",
         description="Cached SSM parameters, secrets and S3 files for AWS Lambda, the DI way.",
@@ -137,6 +138,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on `argv` (default: `sys.argv`) and return its exit status."""
     args = build_parser().parse_args(argv)
     status: int = args.run(args)
     return status

@@ -76,6 +76,7 @@ def _moto_installed() -> bool:
 def run_handler(
     reference: str, server: MotoServer, invocations: int, interval: float, cached: bool
 ) -> Run:
+    """A Run of handler `reference` called `invocations` times, `interval` s of fake time apart."""
     run = Run(reference)
     server.reset_counts()
     started = time.perf_counter()
@@ -106,6 +107,7 @@ def run_demo(
     seed: str = DEFAULT_SEED,
     out: TextIO = sys.stdout,
 ) -> int:
+    """Run the handlers on an embedded moto server, report to `out`, and return the exit status."""
     if not _moto_installed():
         print(MOTO_MISSING, file=sys.stderr)
         return 2
@@ -134,6 +136,7 @@ def run_demo(
 def print_report(
     out: TextIO, cached: Run, uncached: Run | None, invocations: int, interval: float
 ) -> None:
+    """Print to `out` the tables of provider stats, AWS requests and timings of the runs."""
     minutes = invocations * interval / 60
     print(
         f"{cached.handler}: {invocations} invocations, one every {interval:g} s "

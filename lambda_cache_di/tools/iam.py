@@ -117,6 +117,7 @@ class Policy:
     notes: tuple[str, ...]
 
     def to_json(self) -> str:
+        """The policy document as indented JSON, ending in a newline."""
         return json.dumps(self.document, indent=2) + "\n"
 
 
