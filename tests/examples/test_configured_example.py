@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +12,7 @@ import pytest
 
 from examples.db_creds import DbCreds
 from lambda_cache_di import ConfigurationError, prefetch
-from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+from tests.cli import run_cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CREDS = {"host": "db.prod", "user": "orders", "password": "pw-5e1b"}
@@ -88,23 +85,6 @@ class TestConfiguredNames:
         assert repr(container.table_name).startswith(
             "<SSMParameter (not resolved: config.table_parameter)"
         )
-
-
-def run_cli(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPOSITORY),
-        **FAKE_AWS_ENVIRONMENT,
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "lambda_cache_di", *arguments],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 class TestTools:

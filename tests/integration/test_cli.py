@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
 from lambda_cache_di.tools.iam import KMS_NOTE, S3_NOTE
+from tests.cli import run_cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 APP_DIR = REPOSITORY / "tests" / "fixtures_app"
@@ -24,20 +22,7 @@ def run(
     *arguments: str, env: dict[str, str] | None = None, cwd: Path = APP_DIR
 ) -> subprocess.CompletedProcess[str]:
     """Run the command line from the fixture app's folder, as a user would."""
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPOSITORY),
-        **FAKE_AWS_ENVIRONMENT,
-        **(env or {}),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "lambda_cache_di", *arguments],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*arguments, env=env, cwd=cwd)
 
 
 def statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
