@@ -8,6 +8,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.examples.framework_events import KEY, TABLE
+
 
 @pytest.fixture
 def cold_start() -> Callable[[str], ModuleType]:
@@ -18,3 +20,13 @@ def cold_start() -> Callable[[str], ModuleType]:
         return importlib.reload(module)
 
     return load
+
+
+@pytest.fixture
+def seeded(aws_client):
+    """The table name and the API key the framework examples read."""
+    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
+    ssm = aws_client("ssm", read_timeout=30)
+    ssm.put_parameter(Name="/prod/web/table", Value=TABLE, Type="String")
+    secretsmanager = aws_client("secretsmanager", read_timeout=30)
+    secretsmanager.create_secret(Name="prod/web/api_key", SecretString=KEY)

@@ -7,6 +7,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 SOURCE_IP = "192.0.2.10"
+# What the framework examples read: the table name (SSM) and the API key (Secrets Manager).
+TABLE = "orders-table"
+KEY = "key-123"
 
 
 def http_api_event(

@@ -17,9 +17,8 @@ from dependency_injector.wiring import Provide, inject
 from containers.powertools import PowertoolsValues
 from examples.powertools_event_source import with_record_count
 from lambda_cache_di.testing import LambdaContext
+from tests.examples.framework_events import KEY, TABLE
 
-KEY = "key-123"
-TABLE = "orders-table"
 BODIES = ["order 1", "order 2"]
 
 
@@ -35,16 +34,6 @@ def sqs_event(bodies: list[str]) -> dict[str, Any]:
 
 def signature(key: str, body: str) -> str:
     return hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
-
-
-@pytest.fixture
-def seeded(aws_client):
-    """The table name and the signing key the example reads."""
-    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
-    ssm = aws_client("ssm", read_timeout=30)
-    ssm.put_parameter(Name="/prod/web/table", Value=TABLE, Type="String")
-    secretsmanager = aws_client("secretsmanager", read_timeout=30)
-    secretsmanager.create_secret(Name="prod/web/api_key", SecretString=KEY)
 
 
 class TestAgainstMoto:

@@ -17,10 +17,8 @@ from containers.web import WebValues
 from examples.fastapi_orders import authorize
 from lambda_cache_di import set_clock
 from lambda_cache_di.testing import LambdaContext
-from tests.examples.framework_events import http_api_event, json_body, rest_api_event
+from tests.examples.framework_events import KEY, TABLE, http_api_event, json_body, rest_api_event
 
-KEY = "key-123"
-TABLE = "orders-table"
 EVENTS = {"http-api": http_api_event, "rest-api": rest_api_event}
 
 # Every way a caller could try to hand the route its own `api_key` or `table_name`.
@@ -28,16 +26,6 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "query": {"query": {"api_key": "evil", "table_name": "evil"}},
     "header": {"headers": {"api_key": "evil", "api-key": "evil", "table-name": "evil"}},
 }
-
-
-@pytest.fixture
-def seeded(aws_client):
-    """The table name and the API key the example reads."""
-    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
-    ssm = aws_client("ssm", read_timeout=30)
-    ssm.put_parameter(Name="/prod/web/table", Value=TABLE, Type="String")
-    secretsmanager = aws_client("secretsmanager", read_timeout=30)
-    secretsmanager.create_secret(Name="prod/web/api_key", SecretString=KEY)
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ from dependency_injector.wiring import Provide, inject
 
 from containers.powertools import PowertoolsValues
 from lambda_cache_di.testing import LambdaContext
-from tests.examples.framework_events import http_api_event, json_body, rest_api_event
+from tests.examples.framework_events import KEY, TABLE, http_api_event, json_body, rest_api_event
 
-KEY = "key-123"
-TABLE = "orders-table"
 REFUSED = (401, {"statusCode": 401, "message": "bad API key"})
 
 # Every way a caller could try to hand a route its own `api_key` or `table_name`.
@@ -31,16 +29,6 @@ EXAMPLES = {
     "rest-validated": ("examples.powertools_orders", rest_api_event),
     "http-depends": ("examples.powertools_http", http_api_event),
 }
-
-
-@pytest.fixture
-def seeded(aws_client):
-    """The table name and the API key the examples read."""
-    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
-    ssm = aws_client("ssm", read_timeout=30)
-    ssm.put_parameter(Name="/prod/web/table", Value=TABLE, Type="String")
-    secretsmanager = aws_client("secretsmanager", read_timeout=30)
-    secretsmanager.create_secret(Name="prod/web/api_key", SecretString=KEY)
 
 
 @pytest.fixture(params=EXAMPLES)
