@@ -1,8 +1,8 @@
 """Cache SSM parameters, Secrets Manager secrets and S3 files across Lambda invocations,
 as dependency-injector providers. boto3 is imported on the first fetch, not here."""
 
-from .cache import CacheStats
 from .clients import AwsClients
+from .core.cache import CacheStats
 from .errors import (
     ConfigurationError,
     FetchError,

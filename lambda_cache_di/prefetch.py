@@ -17,17 +17,17 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from .core.environment import in_snapstart_init
+from .core.shared import SharedValue
 from .errors import ConfigurationError, FetchError, LambdaCacheError, NotFoundError
 from .fetchers import secrets as secrets_fetcher
 from .fetchers import ssm as ssm_fetcher
-from .fetchers.clients import in_snapstart_init
 from .providers.base import CachedProvider
 from .providers.discovery import cached_providers
 from .providers.s3 import S3File
 from .providers.secrets import Secret
 from .providers.sharing import ProviderSource, batch_through_store
 from .providers.ssm import SSMParameter
-from .shared import SharedValue
 
 logger = logging.getLogger(__name__)
 # What a SnapStart init may prefetch: files, and single parameters read undecrypted.

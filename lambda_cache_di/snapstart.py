@@ -25,7 +25,8 @@ import importlib
 import logging
 from typing import Any
 
-from .fetchers.clients import drop_connections, in_snapstart_init, mark_restored
+from .core.environment import in_snapstart_init, mark_restored
+from .fetchers.clients import drop_connections
 from .prefetch import prefetch
 from .providers.discovery import cached_providers, derived_providers, invalidate_all
 from .providers.secrets import Secret, Secrets

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from lambda_cache_di.shared import SharedStore, SharedValue
+from lambda_cache_di.core.shared import SharedStore, SharedValue
 
 SPAWN = multiprocessing.get_context("spawn")
 

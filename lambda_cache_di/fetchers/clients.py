@@ -23,14 +23,8 @@ MAX_ATTEMPTS = 2
 
 _SERVICE_IDS = {"secretsmanager": "secrets_manager"}
 
-INITIALIZATION_TYPE_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
-SNAPSTART_INITIALIZATION = "snap-start"
-
 _default_clients: dict[tuple[str, str | None, str | None], Any] = {}
 _default_session: list[Any] = []
-# Set once the runtime restored this process from a SnapStart snapshot. The
-# environment cannot tell: it is restored with the memory, still saying "snap-start".
-_restored: list[bool] = []
 # botocore sessions are not thread-safe: create clients one at a time.
 _client_lock = threading.Lock()
 # Held while a default client is made, so that threads asking for the same one
@@ -159,18 +153,6 @@ def reset_default_clients() -> None:
     with _default_lock:
         _default_clients.clear()
         _default_session.clear()
-
-
-def in_snapstart_init() -> bool:
-    """Whether this process is in a SnapStart init: its memory will be written to a snapshot."""
-    snapstart = os.environ.get(INITIALIZATION_TYPE_VARIABLE) == SNAPSTART_INITIALIZATION
-    return snapstart and not _restored
-
-
-def mark_restored() -> None:
-    """Note that the process runs from a restored snapshot (called by the after-restore hook)."""
-    if not _restored:
-        _restored.append(True)
 
 
 def drop_connections(clients: Iterable[Any] = ()) -> int:

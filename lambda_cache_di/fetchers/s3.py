@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..core.environment import shared_folder
+from ..core.names import S3Location
+from ..core.private_folder import create_temporary, remove_quietly
 from ..errors import ConfigurationError, FetchError
-from ..names import S3Location
-from ..private_folder import create_temporary, remove_quietly, shared_directory
 from .errors import translated
 
 CHUNK_SIZE = 1024 * 1024
@@ -39,7 +40,7 @@ Timer = Callable[[], float]
 
 def default_directory() -> Path:
     """The folder for copies without a `local_path`: the shared folder (read now, not created)."""
-    return shared_directory()
+    return shared_folder()
 
 
 def free_bytes(folder: Path) -> int:

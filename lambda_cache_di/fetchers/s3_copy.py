@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..core.names import S3Location
+from ..core.private_folder import remove_quietly
+from ..core.shared import Record, SharedStore, keep
 from ..errors import FetchError
-from ..names import S3Location
-from ..private_folder import remove_quietly
-from ..shared import Record, SharedStore, keep
 from .s3 import (
     CHUNK_SIZE,
     DEFAULT_DOWNLOAD_TIMEOUT,

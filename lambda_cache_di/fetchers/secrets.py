@@ -6,8 +6,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..core.names import SecretId, strip_arn_suffix
 from ..errors import FetchError, NotFoundError
-from ..names import SecretId, strip_arn_suffix
 from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
 from .groups import map_groups
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..core.names import ParameterName
 from ..errors import NotFoundError
-from ..names import ParameterName
 from .errors import incomplete, translated
 from .groups import map_groups
 

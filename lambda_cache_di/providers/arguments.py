@@ -7,14 +7,14 @@ imports dependency_injector, which only duck-types a provider as a callable.
 
 from __future__ import annotations
 
-import os
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypedDict
 
-from ..cache import Clock
+from ..core.cache import Clock
+from ..core.environment import MAX_AGE_VARIABLE, max_age_text
 from ..errors import ConfigurationError
-from ..names import check_seconds
 
 
 class AgeOptions(TypedDict, total=False):
@@ -37,13 +37,12 @@ class CacheOptions(AgeOptions, total=False):
 
 DEFAULT_MAX_AGE_SECONDS = 60.0
 DEFAULT_BACKOFF_CAP_SECONDS = 5.0
-MAX_AGE_VARIABLE = "LAMBDA_CACHE_DI_MAX_AGE"
 
 
 def default_max_age() -> float:
     """`LAMBDA_CACHE_DI_MAX_AGE` from the environment when set, else 60 seconds."""
-    raw = os.environ.get(MAX_AGE_VARIABLE)
-    if raw is None or not raw.strip():
+    raw = max_age_text()
+    if raw is None:
         return DEFAULT_MAX_AGE_SECONDS
     try:
         seconds = float(raw)
@@ -114,3 +113,24 @@ def check_client(client: Any) -> Any:
             f"not {type(client).__name__}"
         )
     return client
+
+
+def check_seconds(value: object, argument: str) -> float:
+    """A finite, non-negative number of seconds that fits in a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{argument} must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        # An int such as 10**400: its repr alone may run to hundreds of digits.
+        raise ConfigurationError(f"{argument} is too large to be a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigurationError(f"{argument} must be finite and >= 0, not {value!r}")
+    return seconds
+
+
+def check_fraction(value: object, argument: str) -> float:
+    """A number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigurationError(f"{argument} must be a number in [0, 1), not {value!r}")
+    return float(value)

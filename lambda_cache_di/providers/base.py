@@ -14,15 +14,16 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dependency_injector import providers
 
-from ..cache import CacheEntry, CacheStats, Clock
+from ..core.cache import CacheEntry, CacheStats, Clock
+from ..core.transform import check_transform, transformed
 from ..errors import ConfigurationError, FetchError, LambdaCacheError, TransformError
 from ..fetchers.clients import checked_client, default_client
-from ..names import check_fraction, check_seconds
-from ..transform import check_transform, transformed
 from .arguments import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
     check_client,
+    check_fraction,
+    check_seconds,
     default_max_age,
     explained,
     resolved,

@@ -14,7 +14,7 @@ from typing import Any
 
 from dependency_injector import containers
 
-from ..cache import Clock
+from ..core.cache import Clock
 from .base import CachedProvider
 from .derived import Derived
 

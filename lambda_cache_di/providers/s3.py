@@ -8,12 +8,12 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from ..core.names import S3Location, parse_s3_uri
+from ..core.shared import resolve_shared
 from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers import s3, s3_copy
 from ..fetchers.s3 import FreeSpace, free_bytes
-from ..names import S3Location, check_seconds, parse_s3_uri
-from ..shared import resolve_shared
-from .arguments import CacheOptions
+from .arguments import CacheOptions, check_seconds
 from .base import CachedProvider
 from .sharing import ProviderSource
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.names import SecretId, keyed, parse_secret_id
 from ..errors import ConfigurationError
 from ..fetchers import secrets
-from ..names import SecretId, keyed, parse_secret_id
 from .arguments import AgeOptions
 from .base import CachedProvider
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Hashable, Sequence
 from contextlib import nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 
+from ..core.shared import Record, SharedStore, SharedValue, keep, resolve_shared
 from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers.clients import client_identity
-from ..shared import Record, SharedStore, SharedValue, keep, resolve_shared
 
 if TYPE_CHECKING:
     from .base import CachedProvider

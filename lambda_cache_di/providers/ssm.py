@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigurationError
-from ..fetchers import ssm
-from ..fetchers.ssm import holds_secure_text
-from ..names import (
+from ..core.names import (
     ParameterName,
     keyed,
     parse_parameter_name,
     parse_parameter_path,
 )
+from ..errors import ConfigurationError
+from ..fetchers import ssm
+from ..fetchers.ssm import holds_secure_text
 from .arguments import CacheOptions
 from .base import CachedProvider
 

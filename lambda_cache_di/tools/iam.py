@@ -29,9 +29,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.names import SecretId, has_arn_suffix
 from ..errors import ConfigurationError
 from ..fetchers.clients import region_partition
-from ..names import SecretId, has_arn_suffix
 from ..providers.discovery import cached_providers
 from ..providers.s3 import S3File
 from ..providers.secrets import Secret, Secrets

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lambda_cache_di.cache import CacheEntry
+from lambda_cache_di.core.cache import CacheEntry
 from lambda_cache_di.errors import FetchError, NotFoundError, TransformError
 from lambda_cache_di.testing import FakeClock
 

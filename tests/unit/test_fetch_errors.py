@@ -37,9 +37,9 @@ from lambda_cache_di import (
     TransformError,
     prefetch,
 )
+from lambda_cache_di.core.transform import transformed
 from lambda_cache_di.fetchers.errors import translate_error
 from lambda_cache_di.testing import FakeClock
-from lambda_cache_di.transform import transformed
 from tests.frames import frames_holding
 
 MARKER = "SECRET-MARKER-"

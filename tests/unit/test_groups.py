@@ -15,13 +15,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_cache_di import FetchError, NotFoundError
+from lambda_cache_di.core.names import parse_parameter_name, parse_secret_id
 from lambda_cache_di.fetchers.groups import MAX_GROUP_THREADS, map_groups
 from lambda_cache_di.fetchers.secrets import (
     batch_get_secret_values,
     batch_get_secret_values_found,
 )
 from lambda_cache_di.fetchers.ssm import get_parameters, get_parameters_found
-from lambda_cache_di.names import parse_parameter_name, parse_secret_id
 
 BARRIER_TIMEOUT = 10.0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lambda_cache_di import ConfigurationError, S3File, Secret, Secrets, SSMParameter
-from lambda_cache_di.providers.arguments import DEFAULT_MAX_AGE_SECONDS, MAX_AGE_VARIABLE
+from lambda_cache_di.core.environment import MAX_AGE_VARIABLE
+from lambda_cache_di.providers.arguments import DEFAULT_MAX_AGE_SECONDS
 
 
 def test_without_the_variable_the_default_is_a_minute(monkeypatch):

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_cache_di.errors import ConfigurationError
-from lambda_cache_di.names import (
+from lambda_cache_di.core.names import (
     ParameterName,
     S3Location,
-    check_seconds,
     parse_parameter_name,
     parse_parameter_path,
     parse_s3_uri,
     parse_secret_id,
 )
+from lambda_cache_di.errors import ConfigurationError
+from lambda_cache_di.providers.arguments import check_seconds
 
 SEGMENT = st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=20)
 LABEL = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,20}", fullmatch=True)

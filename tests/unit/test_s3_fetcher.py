@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lambda_cache_di.core.names import S3Location
 from lambda_cache_di.errors import FetchError, NotFoundError
 from lambda_cache_di.fetchers.s3 import (
     Download,
@@ -25,7 +26,6 @@ from lambda_cache_di.fetchers.s3 import (
     temporary_stem,
 )
 from lambda_cache_di.fetchers.s3_copy import CopyOptions, fetch_copy
-from lambda_cache_di.names import S3Location
 from lambda_cache_di.testing import FakeClock
 
 LOCATION = S3Location("cache-bucket", "config/status.json")

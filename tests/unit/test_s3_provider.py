@@ -17,8 +17,8 @@ from botocore.stub import Stubber
 from dependency_injector import containers
 
 from lambda_cache_di import ConfigurationError, S3File
+from lambda_cache_di.core.names import S3Location
 from lambda_cache_di.fetchers.s3 import local_file_name
-from lambda_cache_di.names import S3Location
 from lambda_cache_di.testing import FakeClock
 
 URI = "s3://cache-bucket/models/churn.json"

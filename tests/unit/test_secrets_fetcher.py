@@ -11,13 +11,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from lambda_cache_di.core.names import parse_secret_id
 from lambda_cache_di.errors import FetchError, NotFoundError
 from lambda_cache_di.fetchers.secrets import (
     BATCH_GET_SECRET_VALUE_LIMIT,
     batch_get_secret_values,
     get_secret_value,
 )
-from lambda_cache_di.names import parse_secret_id
 from tests.recording import batch_calls
 
 

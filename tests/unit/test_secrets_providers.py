@@ -12,8 +12,8 @@ from dependency_injector import containers
 from moto import mock_aws
 
 from lambda_cache_di import ConfigurationError, FetchError, NotFoundError, Secret, Secrets
+from lambda_cache_di.core.names import SecretId
 from lambda_cache_di.errors import TransformError
-from lambda_cache_di.names import SecretId
 from lambda_cache_di.testing import FakeClock
 from tests.frames import exception_chain
 from tests.recording import count_calls

@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from lambda_cache_di.errors import FetchError
-from lambda_cache_di.private_folder import file_stem, private_directory, shared_directory
-from lambda_cache_di.shared import (
+from lambda_cache_di.core.environment import shared_folder, sharing_wanted
+from lambda_cache_di.core.private_folder import file_stem, private_directory
+from lambda_cache_di.core.shared import (
     Record,
     SharedStore,
     SharedValue,
     decode,
     encode,
     resolve_shared,
-    sharing_wanted,
 )
+from lambda_cache_di.errors import FetchError
 from lambda_cache_di.testing import FakeClock
 
 from .. import workers
@@ -48,7 +48,7 @@ class TestFolderRule:
         """Without LAMBDA_CACHE_DI_DIR the folder is <tempdir>/lambda-cache-di-<uid>, made 0700."""
         monkeypatch.delenv("LAMBDA_CACHE_DI_DIR")
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-        assert shared_directory() == tmp_path / f"lambda-cache-di-{os.getuid()}"
+        assert shared_folder() == tmp_path / f"lambda-cache-di-{os.getuid()}"
         with private_directory():
             pass
         assert mode_of(tmp_path / f"lambda-cache-di-{os.getuid()}") == 0o700

@@ -11,7 +11,7 @@ import pytest
 from dependency_injector import containers, providers
 
 from lambda_cache_di import Derived, S3File, Secret, Secrets, SSMParameter
-from lambda_cache_di.fetchers import clients as fetcher_clients
+from lambda_cache_di.core import environment
 from lambda_cache_di.snapstart import register_snapstart_hooks
 
 
@@ -43,7 +43,7 @@ class FakeHooks(types.ModuleType):
 def fake_snapstart_init(monkeypatch: pytest.MonkeyPatch) -> FakeHooks:
     """A SnapStart init with the runtime's hooks module in place, in a process not yet restored."""
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    monkeypatch.setattr(fetcher_clients, "_restored", [])
+    monkeypatch.setattr(environment, "_restored", [])
     module = FakeHooks()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
     return module
@@ -75,7 +75,7 @@ def cached(container: Any) -> list[str]:
 def snapstart_init(monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment of a SnapStart init, in a process not yet restored."""
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    monkeypatch.setattr(fetcher_clients, "_restored", [])
+    monkeypatch.setattr(environment, "_restored", [])
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_outside_a_snapstart_init_nothing_is_registered(monkeypatch, initializat
     """With the runtime module present but no SnapStart init, nothing is registered: False."""
     module = FakeHooks()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
-    monkeypatch.setattr(fetcher_clients, "_restored", [])
+    monkeypatch.setattr(environment, "_restored", [])
     if initialization is None:
         monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
     else:

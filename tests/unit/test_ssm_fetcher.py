@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from lambda_cache_di.core.names import parse_parameter_name
 from lambda_cache_di.fetchers.ssm import get_parameters, group_names
-from lambda_cache_di.names import parse_parameter_name
 
 
 @pytest.fixture

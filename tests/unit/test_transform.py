@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from lambda_cache_di.core.transform import check_transform, transformed
 from lambda_cache_di.errors import ConfigurationError, TransformError
-from lambda_cache_di.transform import check_transform, transformed
 
 MARKER = "hunter2-4c1e"
 

@@ -7,12 +7,11 @@ Every error names the argument that is wrong; none repeats more than the name.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-/]{1,1011}")
 _PARAMETER_LABEL = re.compile(r"[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}")
@@ -176,27 +175,6 @@ def parse_s3_uri(value: object, argument: str = "uri") -> S3Location:
     if len(key.encode("utf-8")) > 1024:
         raise ConfigurationError(f"{argument} {text!r}: key is longer than 1024 bytes")
     return S3Location(bucket, key)
-
-
-def check_seconds(value: object, argument: str) -> float:
-    """A finite, non-negative number of seconds that fits in a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(f"{argument} must be a number of seconds, not {value!r}")
-    try:
-        seconds = float(value)
-    except OverflowError:
-        # An int such as 10**400: its repr alone may run to hundreds of digits.
-        raise ConfigurationError(f"{argument} is too large to be a number of seconds") from None
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ConfigurationError(f"{argument} must be finite and >= 0, not {value!r}")
-    return seconds
-
-
-def check_fraction(value: object, argument: str) -> float:
-    """A number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigurationError(f"{argument} must be a number in [0, 1), not {value!r}")
-    return float(value)
 
 
 class _Keyed(Protocol):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from .errors import FetchError, LambdaCacheError, NotFoundError, TransformError
+from ..errors import FetchError, LambdaCacheError, NotFoundError, TransformError
 
 T = TypeVar("T")
 

@@ -15,13 +15,13 @@ counts as absent.
 from __future__ import annotations
 
 import base64
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .cache import Clock
+from .environment import sharing_wanted
 from .private_folder import (
     file_stem,
     flocked,
@@ -31,24 +31,7 @@ from .private_folder import (
     write_json,
 )
 
-SHARED_VARIABLE = "LAMBDA_CACHE_DI_SHARED"
-CONCURRENCY_VARIABLE = "AWS_LAMBDA_MAX_CONCURRENCY"
 DEFAULT_LOCK_TIMEOUT = 30.0
-
-
-def sharing_wanted(environ: Mapping[str, str] | None = None) -> bool:
-    """The auto rule: `AWS_LAMBDA_MAX_CONCURRENCY` > 1, or `LAMBDA_CACHE_DI_SHARED=1`.
-
-    `LAMBDA_CACHE_DI_SHARED=0` turns sharing off whatever the concurrency.
-    """
-    env = os.environ if environ is None else environ
-    switch = env.get(SHARED_VARIABLE, "").strip()
-    if switch in ("0", "1"):
-        return switch == "1"
-    try:
-        return int(env.get(CONCURRENCY_VARIABLE, "").strip()) > 1
-    except ValueError:
-        return False
 
 
 def resolve_shared(shared: bool | None, by_default: bool) -> bool:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ConfigurationError, TransformError
+from ..errors import ConfigurationError, TransformError
 
 Transform = Callable[[Any], Any]
 JSON = "json"

@@ -15,27 +15,18 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .errors import FetchError
+from ..errors import FetchError
+from .environment import shared_folder
 
-DIR_VARIABLE = "LAMBDA_CACHE_DI_DIR"
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def shared_directory() -> Path:
-    """`LAMBDA_CACHE_DI_DIR`, else `<tempdir>/lambda-cache-di-<uid>`, read now (nothing created)."""
-    given = os.environ.get(DIR_VARIABLE, "")
-    if given:
-        return Path(given).absolute()
-    return Path(tempfile.gettempdir()) / f"lambda-cache-di-{os.getuid()}"
 
 
 def refusal(folder: Path, reason: str) -> FetchError:
@@ -50,7 +41,7 @@ def private_directory(folder: Path | None = None) -> Iterator[int]:
     The checks run on the descriptor that is then used (`dir_fd=`), and the last
     component is opened with O_NOFOLLOW, so the folder checked is the folder used.
     """
-    folder = shared_directory() if folder is None else folder
+    folder = shared_folder() if folder is None else folder
     try:
         folder.mkdir(mode=FOLDER_MODE, parents=True)
     except FileExistsError:
