@@ -1,9 +1,11 @@
 """`prefetch`: fill every cached provider of a container now, batched and in parallel.
 
-Meant for the init phase of a cold start: SSM parameters sharing a client go
-into GetParameters calls of at most ten, secrets at AWSCURRENT into
-BatchGetSecretValue calls of at most twenty, everything else is refreshed on
-its own; all of it at once in a bounded thread pool. Each provider's cache is
+Meant for the init phase of a cold start: providers of one class that share a
+client and have a `batch_key()` are read together by their class's `fetch_batch`
+(SSM parameters in GetParameters calls, secrets at AWSCURRENT in one batched
+round trip), everything else is refreshed on its own; all of it at once in a
+bounded thread pool. Nothing here names a provider class: each says what it
+needs through the source protocol of `CachedProvider`. Each provider's cache is
 filled as if it had fetched for itself, through its own transform. Values still
 fresh are left alone, so prefetch may run again and again. Nothing raises: failures are returned
 and logged (names and error types only), and those providers fetch on first use.
@@ -18,24 +20,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .core.environment import in_snapstart_init
-from .core.shared import SharedValue
-from .errors import ConfigurationError, FetchError, LambdaCacheError, NotFoundError
-from .fetchers import secrets as secrets_fetcher
-from .fetchers import ssm as ssm_fetcher
+from .core.shared import BatchAnswer, batch_through_store
+from .errors import ConfigurationError, FetchError, LambdaCacheError
 from .providers.base import CachedProvider
 from .providers.discovery import cached_providers
-from .providers.s3 import S3File
-from .providers.secrets import Secret
-from .providers.sharing import ProviderSource, batch_through_store
-from .providers.ssm import SSMParameter
 
 logger = logging.getLogger(__name__)
-# What a SnapStart init may prefetch: files, and single parameters read undecrypted.
-SNAPSHOT_SAFE = (SSMParameter, S3File)
 
 Named = tuple[str, CachedProvider[Any]]
 # A batch fetch: keys in; the values by key, and an error for each key that failed.
-BatchFetch = Callable[[Any, list[Any]], tuple[dict[Any, Any], dict[Any, BaseException]]]
+BatchFetch = Callable[[Any, list[Any]], BatchAnswer]
 
 
 def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException]:
@@ -89,7 +83,7 @@ def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseExc
 
 def _may_prefetch(provider: CachedProvider[Any]) -> bool:
     """In a SnapStart init, only what holds no secret: see snapstart.py."""
-    return not in_snapstart_init() or isinstance(provider, SNAPSHOT_SAFE)
+    return not in_snapstart_init() or provider.snapshot_safe
 
 
 def _by_service(named: list[Named]) -> dict[str, list[Named]]:
@@ -131,15 +125,13 @@ def _submit_service(
 
 
 def _batchable(provider: CachedProvider[Any]) -> bool:
-    return isinstance(provider, SSMParameter) or (
-        isinstance(provider, Secret) and provider.batchable
-    )
+    return provider.batch_key() is not None
 
 
 def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
     try:
         # Not forced: a value another process just fetched for the environment will do.
-        provider._entry.refresh(force=False)
+        provider.prefill()
     except Exception as exc:
         return {name: exc}
     return {}
@@ -148,16 +140,14 @@ def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseExceptio
 def _submit_batches(
     pool: ThreadPoolExecutor, client: Any, members: list[Named]
 ) -> list[Future[dict[str, BaseException]]]:
-    """One task per GetParameters call of up to ten names or BatchGetSecretValue of twenty ids."""
+    """One task per provider class: its `fetch_batch` makes that class's calls at once."""
+    by_class: dict[type[CachedProvider[Any]], list[Named]] = {}
+    for name, provider in members:
+        by_class.setdefault(type(provider), []).append((name, provider))
     tasks: list[Future[dict[str, BaseException]]] = []
-    parameters = [(n, p) for n, p in members if isinstance(p, SSMParameter)]
-    secrets = [(n, s) for n, s in members if isinstance(s, Secret)]
-    for group in ssm_fetcher.group_names([p.name for _, p in parameters]):
-        users: list[Named] = [(n, p) for n, p in parameters if p.name in group]
-        tasks.append(pool.submit(_batch, _parameters_found, client, group, users))
-    for ids in secrets_fetcher.group_ids([s.secret_id for _, s in secrets]):
-        users = [(n, s) for n, s in secrets if s.secret_id in ids]
-        tasks.append(pool.submit(_batch, _secrets_found, client, ids, users))
+    for kind, users in by_class.items():
+        keys = list(dict.fromkeys(provider.batch_key() for _, provider in users))
+        tasks.append(pool.submit(_batch, kind.fetch_batch, client, keys, users))
     return tasks
 
 
@@ -173,7 +163,7 @@ def _batch(
     try:
         found, errors = batch_through_store(
             [
-                (_key_of(p), _tier_of(p), p.private_value if p.shared is None else None)
+                (p.batch_key(), p.shared_tier(), p.private_value if p.shared is None else None)
                 for _, p in users
             ],
             lambda missing: fetch(client, missing),
@@ -183,7 +173,7 @@ def _batch(
         return {name: exc for name, _ in users}
     try:
         for name, provider in users:
-            key = _key_of(provider)
+            key = provider.batch_key()
             if key in errors:
                 failures[name] = errors[key]
                 continue
@@ -193,7 +183,7 @@ def _batch(
                 # The provider's own transform path, so a batched value is cached
                 # exactly as the provider's fetch would have cached it.
                 value, fetched_at = found[key]
-                provider._entry.put(provider._finish(value), fetched_at=fetched_at)
+                provider.store_fetched(value, fetched_at)
             except Exception as exc:
                 failures[name] = exc
             value = None
@@ -201,25 +191,3 @@ def _batch(
         # A returned error's traceback keeps this frame: drop every value of the batch.
         found.clear()
     return failures
-
-
-def _tier_of(provider: CachedProvider[Any]) -> SharedValue | None:
-    source = provider._entry.source
-    return source.tier() if isinstance(source, ProviderSource) else None
-
-
-def _parameters_found(client: Any, names: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    decrypt = not in_snapstart_init()  # a SnapStart init leaves SecureStrings out
-    values, missing = ssm_fetcher.get_parameters_found(client, names, decrypt=decrypt)
-    return values, {name: NotFoundError((name.full,)) for name in missing}
-
-
-def _secrets_found(client: Any, ids: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    values, codes = secrets_fetcher.batch_get_secret_values_found(client, ids)
-    return values, {
-        secret: secrets_fetcher.batch_error({secret: code}) for secret, code in codes.items()
-    }
-
-
-def _key_of(provider: CachedProvider[Any]) -> Any:
-    return provider.name if isinstance(provider, SSMParameter) else provider.secret_id  # type: ignore[attr-defined]

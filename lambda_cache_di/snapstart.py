@@ -29,11 +29,8 @@ from .core.environment import in_snapstart_init, mark_restored
 from .fetchers.clients import drop_connections
 from .prefetch import prefetch
 from .providers.discovery import cached_providers, derived_providers, invalidate_all
-from .providers.secrets import Secret, Secrets
-from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
 HOOKS_MODULE = "snapshot_restore_py"
-_PARAMETER_TYPES = (SSMParameter, SSMParameters, SSMParametersByPath)
 # Set on a container instance once its hooks are registered, so a second call adds none.
 _REGISTERED = "_lambda_cache_di_snapstart_hooks"
 
@@ -88,12 +85,9 @@ def restore(container: Any, *, prefetch_again: bool = True) -> dict[str, BaseExc
 
 
 def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
-    """Forget every secret and decrypted SecureString value (every SSM value if asked)."""
+    """Forget every secret and decrypted SecureString value (every value but files if asked)."""
     for _, provider in cached_providers(container):
-        if isinstance(provider, (Secret, Secrets)) or (
-            isinstance(provider, _PARAMETER_TYPES)
-            and (drop_parameters or provider.holds_private_value)
-        ):
+        if provider.holds_secret_value or (drop_parameters and not provider.keeps_file):
             provider.invalidate()
 
 

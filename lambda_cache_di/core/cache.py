@@ -26,13 +26,21 @@ _FIRST_BACKOFF_SECONDS = 1.0
 class Source(Protocol):
     """Where an entry gets values from instead of calling `fetch` itself (the shared tier).
 
-    `load(force)` returns a value and when it was fetched, on the entry's clock;
-    `forget(before)` drops what was fetched at or before that time.
+    `load(force)` returns a value and when it was fetched, on the entry's clock
+    (`force`: fetch even when a fresh value is held elsewhere); `forget(before)`
+    drops what was fetched at or before that time.
     """
 
-    def load(self, force: bool = False) -> tuple[Any, float]: ...
+    def load(self, force: bool) -> tuple[Any, float]: ...
 
     def forget(self, before: float) -> None: ...
+
+
+class CallableSource(NamedTuple):
+    """A `Source` made of two plain callables: what a provider hands its entry."""
+
+    load: Callable[[bool], tuple[Any, float]]
+    forget: Callable[[float], None]
 
 
 class CacheStats(NamedTuple):

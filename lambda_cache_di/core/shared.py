@@ -15,11 +15,12 @@ counts as absent.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..errors import LambdaCacheError
 from .cache import Clock
 from .environment import sharing_wanted
 from .private_folder import (
@@ -242,3 +243,72 @@ def keep(session: Session, key: str, record: Record) -> None:
     """Write a record if possible: a full disk or an odd value costs sharing, never the value."""
     with suppress(OSError, TypeError):
         session.write(key, record)
+
+
+# Keys a batch fetch takes; its answer: raw values by key, and an error for each failed key.
+BatchAnswer = tuple[dict[Any, Any], dict[Any, BaseException]]
+
+
+def batch_through_store(
+    users: Sequence[tuple[Hashable, SharedValue | None, Callable[[Any], bool] | None]],
+    fetch: Callable[[list[Any]], BatchAnswer],
+    clock: Callable[[], float],
+) -> tuple[dict[Any, tuple[Any, float]], dict[Any, BaseException]]:
+    """One batch for the whole environment: fresh shared values are read, the rest fetched once.
+
+    `users` are (batch key, shared value or None, private test). Keys whose value
+    is fresh in the store are not fetched; the locks of the others are held (in
+    sorted order, inside `SharedStore.session`) across the fetch, so N processes
+    prefetching at once make the requests of one.
+    """
+    found: dict[Any, tuple[Any, float]] = {}
+    try:
+        return _batch_locked(users, fetch, clock, found)
+    except BaseException:
+        # The traceback keeps the frames of this call: leave no value in them.
+        found.clear()
+        raise
+
+
+def _batch_locked(
+    users: Sequence[tuple[Hashable, SharedValue | None, Callable[[Any], bool] | None]],
+    fetch: Callable[[list[Any]], BatchAnswer],
+    clock: Callable[[], float],
+    found: dict[Any, tuple[Any, float]],
+) -> tuple[dict[Any, tuple[Any, float]], dict[Any, BaseException]]:
+    now = clock()
+    tiers = {key: tier for key, tier, _ in users if tier is not None}
+    for key, tier in tiers.items():
+        record = _read_quietly(tier)
+        if record is not None and not record.private and record.fresh(now, tier.max_age):
+            found[key] = (record.value, record.fetched_at)
+    locked = [tier.key for key, tier in tiers.items() if key not in found]
+    store = next(iter(tiers.values())).store if tiers else SharedStore()
+    with store.session(locked, "a batch") if locked else nullcontext() as session:
+        if session is not None:
+            now = clock()
+            for key, tier in tiers.items():
+                record = session.read(tier.key) if key not in found else None
+                if record is not None and not record.private and record.fresh(now, tier.max_age):
+                    found[key] = (record.value, record.fetched_at)
+        record = None  # a failed fetch's traceback keeps this frame: no value in it
+        missing = list(dict.fromkeys(key for key, _, _ in users if key not in found))
+        if not missing:
+            return found, {}
+        began = clock()
+        values, errors = fetch(missing)
+        for key, user_tier, private in users:
+            if key in values and key not in found:
+                found[key] = (values[key], began)
+                if user_tier is not None and session is not None:
+                    hidden = private is not None and private(values[key])
+                    record = Record(began, None if hidden else values[key], hidden)
+                    keep(session, user_tier.key, record)
+        return found, errors
+
+
+def _read_quietly(tier: SharedValue) -> Record | None:
+    try:
+        return tier.store.read(tier.key)
+    except LambdaCacheError:
+        return None

@@ -134,3 +134,10 @@ def check_fraction(value: object, argument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ConfigurationError(f"{argument} must be a number in [0, 1), not {value!r}")
     return float(value)
+
+
+def check_shared(value: object) -> bool | None:
+    """`None` (the auto rule), `True` or `False`."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigurationError(f"shared must be None, True or False, not {value!r}")

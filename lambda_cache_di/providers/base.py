@@ -7,29 +7,33 @@ providers, so every new container starts cold.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from contextlib import suppress
 from typing import Any, ClassVar, Generic, TypeVar
 
 from dependency_injector import providers
 
-from ..core.cache import CacheEntry, CacheStats, Clock
+from ..core.cache import CacheEntry, CacheStats, CallableSource, Clock
+from ..core.iam import Arns, IamGrant
+from ..core.shared import BatchAnswer, SharedStore, SharedValue, resolve_shared
 from ..core.transform import check_transform, transformed
 from ..errors import ConfigurationError, FetchError, LambdaCacheError, TransformError
-from ..fetchers.clients import checked_client, default_client
+from ..fetchers.clients import checked_client, client_identity, default_client
 from .arguments import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
     check_client,
     check_fraction,
     check_seconds,
+    check_shared,
     default_max_age,
     explained,
     resolved,
     source_name,
 )
-from .sharing import ProviderSource, check_shared
 
 T = TypeVar("T")
 
@@ -53,6 +57,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         "_pending",
         "_provide",
         "_resolve_lock",
+        "_tier",
         "_transform",
     )
 
@@ -61,9 +66,21 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     noun: ClassVar[str]  # what one fetched value is, for TransformError messages
     json_transform: ClassVar[bool] = True
     per_value: ClassVar[bool] = False  # a dict of values: transform each value
-    # Whether `shared=None` shares this kind of value where several processes run.
-    shared_by_default: ClassVar[bool] = True
-    source_class: ClassVar[type[ProviderSource]] = ProviderSource
+
+    # -- the source protocol: what the edges ask of a provider class -----------
+    # (prefetch, the SnapStart hooks, iam-policy and check read these and nothing else;
+    # a new source sets them, and no edge module names it.)
+
+    #: Whether its values are secrets: kept in process memory unless `shared=True`
+    #: (the auto rule shares the rest), and forgotten before a SnapStart snapshot.
+    holds_secrets: ClassVar[bool] = False
+    #: Whether `prefetch` may fetch it during a SnapStart init: nothing it reads there
+    #: is decrypted or secret.
+    snapshot_safe: ClassVar[bool] = False
+    #: Whether its value is a local file (kept by `drop_parameters=True` before a snapshot).
+    keeps_file: ClassVar[bool] = False
+    #: Printed by `iam-policy` under the policy: what its grants cannot cover.
+    iam_notes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -103,6 +120,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         # the SnapStart hook drops such values, whatever the transform made of them.
         self._holds_private = False
         self._client = check_client(client)
+        self._tier: SharedValue | None = None
         lazy_definition = providers.is_provider(definition)
         if not lazy_definition:
             self._define(definition)
@@ -115,7 +133,8 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             backoff_cap=self._options["backoff_cap_in_seconds"],
             jitter=self._options["jitter"],
             clock=clock,
-            source=self.source_class(self),
+            # Delegation, not reach: the entry gets two plain callables of this provider.
+            source=CallableSource(self._load, self._forget),
         )
         # dependency-injector calls `self._provide(args, kwargs)`; once resolved, binding
         # it straight to the entry keeps a cache hit to one Python call.
@@ -335,12 +354,133 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         self.resolve()
         return self._transformed(self._fetch_with(self.resolve_client()))  # type: ignore[no-any-return]
 
-    # -- the shared tier (see providers/sharing.py) ---------------------------
+    # -- the source protocol: what the edges ask of a provider ------------------
+
+    def batch_key(self) -> Hashable | None:
+        """What one `fetch_batch` call asks for on behalf of this provider; None: no batch.
+
+        `prefetch` gathers the keys of the providers of one class that share a
+        client and calls `fetch_batch` once with all of them.
+        """
+        return None
+
+    @classmethod
+    def fetch_batch(cls, client: Any, keys: list[Any]) -> BatchAnswer:
+        """The raw values of `keys` in one round trip (its calls at once), and each key's error."""
+        raise NotImplementedError(f"{cls.__name__} does not batch")
+
+    @classmethod
+    def batch_grant(cls, arns: Arns) -> IamGrant | None:
+        """What `iam-policy` adds when `prefetch` may batch two or more of these together."""
+        return None
+
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """The IAM actions this provider calls, on the resources it names (resolves first)."""
+        return []
+
+    def verify(self) -> None:
+        """What `check` does to prove the provider can be resolved: one real fetch."""
+        self.refresh()
+
+    @property
+    def holds_secret_value(self) -> bool:
+        """Whether the value cached now is a secret, or made from a decrypted SecureString."""
+        return self.holds_secrets or self.holds_private_value
+
+    def prefill(self) -> None:
+        """Fetch now (`prefetch`), unless another process just fetched a fresh shared value."""
+        self.resolve()
+        self._entry.refresh(force=False)
+
+    def store_fetched(self, raw: Any, fetched_at: float) -> None:
+        """Cache a raw value fetched by a batch, through this provider's own transform."""
+        try:
+            value = self._finish(raw)
+        except BaseException:
+            del raw  # the traceback keeps this frame: leave no value in it
+            raise
+        self._entry.put(value, fetched_at=fetched_at)
+
+    # -- the shared tier ----------------------------------------------------------
 
     @property
     def shared(self) -> bool | None:
         """As given: True shares across processes, False never does, None by the auto rule."""
         return self._options["shared"]  # type: ignore[no-any-return]
+
+    def shared_tier(self) -> SharedValue | None:
+        """This provider's value in the store the processes share, or None when it does not share.
+
+        The auto rule is read now. The key is computed from the client used now,
+        so a provider overridden to another account's client never writes under
+        the first account's key.
+        """
+        if not resolve_shared(self.shared, not self.holds_secrets):
+            return None
+        self.resolve()
+        key = self.share_key(self.resolve_client())
+        tier = self._tier
+        if tier is None or tier.key != key:
+            tier = self._tier = SharedValue(
+                SharedStore(),
+                key,
+                self._fetch_raw,
+                lambda: self.clock,
+                self.max_age_in_seconds,
+                what=self._describe(),
+                private=None if self.shared else self.private_value,
+            )
+        return tier
+
+    def share_key(self, client: Any) -> str:
+        """What names this value across processes: kind, endpoint, identity, arguments.
+
+        The transform is left out: the store holds raw values, transformed in each
+        process. Two accounts (or roles) can hold the same name, so whom the
+        client signs as is in the key.
+        """
+        arguments = {
+            key: value
+            for key, value in self._arguments().items()
+            if value is None or isinstance(value, (str, bool, int, float))
+        }
+        meta = getattr(client, "meta", None)
+        where = [
+            str(getattr(meta, "region_name", "")),
+            str(getattr(meta, "endpoint_url", "")),
+            client_identity(client),
+        ]
+        return json.dumps(
+            [type(self).__name__, where, self._describe(), self._share_keys(), arguments]
+        )
+
+    def _share_keys(self) -> list[str] | None:
+        """The result keys of a group, part of the shared key since the stored dict uses them."""
+        return None
+
+    def _load(self, force: bool) -> tuple[Any, float]:
+        """The entry's source: a raw value from AWS or from the shared tier, then finished."""
+        tier = self.shared_tier()
+        if tier is None:
+            began = self.clock()
+            raw = self._fetch_raw()
+        else:
+            raw, began = tier.load(force)
+        try:
+            return self._finish(raw), began
+        except BaseException:
+            del raw  # the traceback keeps this frame: leave no value in it
+            raise
+
+    def _forget(self, before: float) -> None:
+        """Drop the shared copy too; a provider never resolved has fetched nothing to drop."""
+        if self._pending:
+            return
+        # Nothing shared can be forgotten in a folder that is refused or locked up.
+        with suppress(LambdaCacheError, OSError):
+            tier = self.shared_tier()
+            if tier is not None:
+                tier.forget(before)
 
     def _fetch_raw(self) -> Any:
         """The value as fetched, before any transform: what the shared tier stores."""

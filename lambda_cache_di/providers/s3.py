@@ -6,8 +6,9 @@ import os
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from ..core.iam import Arns, IamGrant
 from ..core.names import S3Location, parse_s3_uri
 from ..core.shared import resolve_shared
 from ..errors import ConfigurationError, LambdaCacheError
@@ -15,30 +16,14 @@ from ..fetchers import s3, s3_copy
 from ..fetchers.s3 import FreeSpace, free_bytes
 from .arguments import CacheOptions, check_seconds
 from .base import CachedProvider
-from .sharing import ProviderSource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-
-class _CopySource(ProviderSource):
-    """S3 copies share through the copy's own lock and record, not through a SharedValue."""
-
-    __slots__ = ()
-
-    def load(self, force: bool = False) -> tuple[Any, float]:
-        provider = cast("S3File", self._provider)
-        shared = resolve_shared(provider.shared, provider.shared_by_default)
-        path, fetched_at = provider._copy(
-            None if force or not shared else provider.max_age_in_seconds
-        )
-        return provider._finish(path), fetched_at
-
-    def forget(self, before: float) -> None:
-        provider = cast("S3File", self._provider)
-        if provider._local_path is not None:
-            with suppress(LambdaCacheError, OSError):
-                s3_copy.expire_copy(provider._local_path, before)
+S3_NOTE = (
+    "note: s3:ListBucket is not included, so a missing object reads as AccessDenied, "
+    "not NoSuchKey; objects encrypted with a customer managed KMS key also need kms:Decrypt."
+)
 
 
 class S3File(CachedProvider[Any]):
@@ -71,10 +56,12 @@ class S3File(CachedProvider[Any]):
         "_location",
     )
     service = "s3"
-    source_class = _CopySource
     argument = "uri"
     noun = "S3 object"
     json_transform = False
+    snapshot_safe = True  # an object is no secret: a SnapStart init may download it
+    keeps_file = True
+    iam_notes = (S3_NOTE,)
 
     def __init__(
         self,
@@ -168,6 +155,22 @@ class S3File(CachedProvider[Any]):
 
     def _fetch_with(self, client: Any) -> Path:
         return self._copy(None, client)[0]
+
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """`s3:GetObject` on the object."""
+        resource = (arns.s3_object(self.location.bucket, self.location.key),)
+        return [IamGrant("ReadS3Objects", ("s3:GetObject",), resource)]
+
+    def _load(self, force: bool) -> tuple[Any, float]:
+        """Copies share through the copy's own lock and record, not through a SharedValue."""
+        shared = resolve_shared(self.shared, not self.holds_secrets)
+        path, fetched_at = self._copy(None if force or not shared else self.max_age_in_seconds)
+        return self._finish(path), fetched_at
+
+    def _forget(self, before: float) -> None:
+        if self._local_path is not None:
+            with suppress(LambdaCacheError, OSError):
+                s3_copy.expire_copy(self._local_path, before)
 
     def _copy(self, max_age: float | None, client: Any = None) -> tuple[Path, float]:
         """The copy, downloaded unless another's arrived meanwhile or is younger than `max_age`."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.environment import in_snapstart_init
+from ..core.iam import KMS_NOTE, Arns, IamGrant
 from ..core.names import (
     ParameterName,
     keyed,
     parse_parameter_name,
     parse_parameter_path,
 )
-from ..errors import ConfigurationError
+from ..core.shared import BatchAnswer
+from ..errors import ConfigurationError, NotFoundError
 from ..fetchers import ssm
 from ..fetchers.ssm import holds_secure_text
 from .arguments import CacheOptions
@@ -19,6 +22,13 @@ from .base import CachedProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+_READ = ("ssm:GetParameter", "ssm:GetParameters")
+
+
+def _read_grant(arns: Arns, names: list[ParameterName]) -> list[IamGrant]:
+    # GetParameters too: prefetch groups single parameters into GetParameters calls.
+    return [IamGrant("ReadSSMParameters", _READ, tuple(arns.parameter(n.name) for n in names))]
 
 
 class SSMParameter(CachedProvider[Any]):
@@ -31,6 +41,8 @@ class SSMParameter(CachedProvider[Any]):
     service = "ssm"
     argument = "name"
     noun = "parameter"
+    snapshot_safe = True  # a SnapStart init reads it undecrypted (see fetch_batch)
+    iam_notes = (KMS_NOTE,)
 
     def __init__(self, name: str | Any, **options: Unpack[CacheOptions]) -> None:
         super().__init__(name, **options)
@@ -53,6 +65,20 @@ class SSMParameter(CachedProvider[Any]):
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
 
+    def batch_key(self) -> Hashable:
+        """The parameter name: prefetch reads single parameters in GetParameters calls."""
+        return self.name
+
+    @classmethod
+    def fetch_batch(cls, client: Any, keys: list[Any]) -> BatchAnswer:
+        """One GetParameters call; in a SnapStart init SecureStrings stay encrypted, left out."""
+        values, missing = ssm.get_parameters_found(client, keys, decrypt=not in_snapstart_init())
+        return values, {name: NotFoundError((name.full,)) for name in missing}
+
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """`ssm:GetParameter` and `ssm:GetParameters` on the parameter, selector removed."""
+        return _read_grant(arns, [self.name])
+
 
 class SSMParameters(CachedProvider[dict[str, Any]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
@@ -66,6 +92,7 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
     argument = "names"
     noun = "parameter"
     per_value = True
+    iam_notes = (KMS_NOTE,)
 
     def __init__(
         self, names: Sequence[str] | Mapping[str, str] | Any, **options: Unpack[CacheOptions]
@@ -94,6 +121,13 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
 
+    def _share_keys(self) -> list[str]:
+        return list(self._keyed)
+
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """`ssm:GetParameter` and `ssm:GetParameters` on each parameter, selector removed."""
+        return _read_grant(arns, list(self.names.values()))
+
 
 class SSMParametersByPath(CachedProvider[dict[str, Any]]):
     """Every parameter under a path, keyed by its name relative to the path.
@@ -108,6 +142,7 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
     noun = "parameter"
     per_value = True
     json_transform = False
+    iam_notes = (KMS_NOTE,)
 
     def __init__(
         self, path: str | Any, recursive: bool = True, **options: Unpack[CacheOptions]
@@ -145,3 +180,12 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
 
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
+
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """`ssm:GetParametersByPath` on the path itself, recursive or not.
+
+        AWS authorizes that action against the path in the request, not against
+        the parameters it returns: `path/*` would grant more paths than are asked.
+        """
+        resource = (arns.path(self.path),)
+        return [IamGrant("ReadSSMParametersByPath", ("ssm:GetParametersByPath",), resource)]

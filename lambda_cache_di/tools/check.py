@@ -49,7 +49,7 @@ def check_container(container: Any) -> list[CheckResult]:
         try:
             # Resolved from the environment this runs in (`config.param_name`).
             provider.resolve()
-            provider.refresh()
+            provider.verify()
         except Exception as exc:  # reported, never re-raised: the check goes on
             results.append(CheckResult(name, provider.describe(), outcome_of(exc)))
         else:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from lambda_cache_di.tools.iam import KMS_NOTE, S3_NOTE
+from lambda_cache_di.core.iam import KMS_NOTE
+from lambda_cache_di.providers.s3 import S3_NOTE
 from tests.cli import run_cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]

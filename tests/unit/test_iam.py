@@ -15,7 +15,9 @@ from lambda_cache_di import (
     SSMParameters,
     SSMParametersByPath,
 )
-from lambda_cache_di.tools.iam import KMS_NOTE, S3_NOTE, partition_of, policy_for
+from lambda_cache_di.core.iam import KMS_NOTE
+from lambda_cache_di.providers.s3 import S3_NOTE
+from lambda_cache_di.tools.iam import partition_of, policy_for
 
 
 def statements(container: object, **scope: str) -> dict[str, tuple[list[str], list[str]]]:
@@ -122,11 +124,25 @@ class TestSecrets:
             "BatchReadSecrets": (["secretsmanager:BatchGetSecretValue"], ["*"]),
         }
 
-    def test_single_secret_at_the_current_stage_may_be_batched(self):
-        """A Secret at the default stage adds BatchGetSecretValue, as prefetch batches it."""
+    def test_single_secret_gets_no_batch_action(self):
+        """A lone Secret is read with GetSecretValue only, so no `*` appears in its policy."""
 
         class App(containers.DeclarativeContainer):
             current = Secret("/a/one")
+
+        assert statements(App) == {
+            "ReadSecrets": (
+                ["secretsmanager:GetSecretValue"],
+                ["arn:aws:secretsmanager:*:*:secret:/a/one-??????"],
+            )
+        }
+
+    def test_two_secrets_at_the_current_stage_may_be_batched(self):
+        """Two Secrets at the default stage add BatchGetSecretValue, as prefetch may batch them."""
+
+        class App(containers.DeclarativeContainer):
+            one = Secret("/a/one")
+            two = Secret("/a/two")
 
         assert statements(App)["BatchReadSecrets"] == (
             ["secretsmanager:BatchGetSecretValue"],
@@ -175,7 +191,7 @@ class TestContainer:
         assert statements(Outer)["ReadSSMParameters"][1] == expected
 
     def test_statement_order_is_fixed(self):
-        """Statements come in a fixed order whatever the declaration order."""
+        """Statements come in a fixed order (by statement id) whatever the declaration order."""
 
         class App(containers.DeclarativeContainer):
             model = S3File("s3://models/m.json")
@@ -185,11 +201,11 @@ class TestContainer:
 
         sids = [s["Sid"] for s in policy_for(App).document["Statement"]]
         assert sids == [
+            "BatchReadSecrets",
+            "ReadS3Objects",
             "ReadSSMParameters",
             "ReadSSMParametersByPath",
             "ReadSecrets",
-            "BatchReadSecrets",
-            "ReadS3Objects",
         ]
 
     def test_notes_mention_kms_and_list_bucket(self):
@@ -231,7 +247,6 @@ class TestContainer:
                 ["secretsmanager:GetSecretValue"],
                 ["arn:aws-iso:secretsmanager:us-iso-east-1:111122223333:secret:/app/db-??????"],
             ),
-            "BatchReadSecrets": (["secretsmanager:BatchGetSecretValue"], ["*"]),
         }
 
     def test_cloudformation_references(self):
@@ -279,6 +294,7 @@ def test_explicit_awscurrent_secret_is_batchable_like_prefetch():
 
     class App(containers.DeclarativeContainer):
         current = Secret("/app/db", version_stage="AWSCURRENT")
+        other = Secret("/app/other")
 
     assert App.current.batchable is True
     assert "secretsmanager:BatchGetSecretValue" in [

@@ -235,8 +235,8 @@ class TestErrors:
         """With the configuration filled, iam-policy grants the configured names."""
         container = Configured()
         container.config.from_dict(SETTINGS)
-        statements = policy_for(container).document["Statement"]
-        assert statements[0]["Resource"] == [
+        statements = {s["Sid"]: s for s in policy_for(container).document["Statement"]}
+        assert statements["ReadSSMParameters"]["Resource"] == [
             "arn:aws:ssm:*:*:parameter/app/a",
             "arn:aws:ssm:*:*:parameter/app/b",
             "arn:aws:ssm:*:*:parameter/app/table",

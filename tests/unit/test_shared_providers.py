@@ -265,18 +265,18 @@ class TestSecretsInTracebacks:
 
     def test_failed_batch_with_a_shared_secret(self, several: None) -> None:
         """A batch that fails after reading a shared secret from disk holds none of it."""
-        from lambda_cache_di.providers.sharing import ProviderSource, batch_through_store
+        from lambda_cache_di.core.shared import batch_through_store
 
         client = FakeSecrets()
         provider = Secret("app/db", client=client, shared=True, clock=FakeClock())
         provider()
-        source = provider._entry.source
-        assert isinstance(source, ProviderSource)
+        tier = provider.shared_tier()
+        assert tier is not None
 
         def fail(missing: list[Any]) -> Any:
             raise RuntimeError("batch failed")
 
-        users = [("db", source.tier(), None), ("other", None, None)]
+        users = [("db", tier, None), ("other", None, None)]
         with pytest.raises(RuntimeError) as caught:
             batch_through_store(users, fail, FakeClock())
         assert MARKER not in frame_values(caught.value)
@@ -297,14 +297,18 @@ class TestPrefetch:
         return App()
 
     def test_second_prefetch_reads_the_store(self, ssm: FakeSSM, several: None) -> None:
-        """Two containers prefetched in turn: one GetParameters; the default secret twice."""
+        """Two containers in turn: one GetParameters; the unshared secret fetched by each.
+
+        The first batch reads both secrets; the second reads the shared one from
+        the store and the other alone, with GetSecretValue (never a batch of one).
+        """
         from lambda_cache_di import prefetch
 
         clock, secrets = FakeClock(), FakeSecrets()
         first, second = self.container(ssm, secrets, clock), self.container(ssm, secrets, clock)
         assert (prefetch(first), prefetch(second)) == ({}, {})
         assert ssm.calls == Counter({"GetParameters": 1})
-        assert secrets.calls == Counter({"BatchGetSecretValue": 2})
+        assert secrets.calls == Counter({"BatchGetSecretValue": 1, "GetSecretValue": 1})
         assert (second.table(), second.items(), second.token()) == ("orders", ["a", "b"], MARKER)
         assert ssm.calls == Counter({"GetParameters": 1})
 
