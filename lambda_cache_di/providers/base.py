@@ -360,6 +360,10 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
         return False
 
+    def raw_value_ok(self, raw: Any) -> bool:
+        """Whether `raw` is of what this kind fetches: a shared record holding else is absent."""
+        return True
+
     @property
     def holds_private_value(self) -> bool:
         """Whether the value cached now was made from a private one (a decrypted SecureString)."""

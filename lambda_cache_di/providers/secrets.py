@@ -113,6 +113,9 @@ class Secret(CachedProvider[Any]):
             client, self._secret_id, self._version_stage, self._version_id
         )
 
+    def raw_value_ok(self, raw: Any) -> bool:
+        return secrets.is_secret_value(raw)
+
 
 class Secrets(CachedProvider[dict[str, Any]]):
     """Several secrets at AWSCURRENT as one dict, in BatchGetSecretValue calls of at most twenty.
@@ -155,3 +158,10 @@ class Secrets(CachedProvider[dict[str, Any]]):
     def _fetch_with(self, client: Any) -> dict[str, Any]:
         values = secrets.batch_get_secret_values(client, list(self._keyed.values()))
         return {key: values[secret] for key, secret in self._keyed.items()}
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return (
+            isinstance(raw, dict)
+            and raw.keys() == self._keyed.keys()
+            and all(secrets.is_secret_value(item) for item in raw.values())
+        )

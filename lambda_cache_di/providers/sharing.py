@@ -78,6 +78,7 @@ class ProviderSource:
                 provider.max_age_in_seconds,
                 what=provider.resource,
                 private=None if provider.shared else provider.private_value,
+                accepts=provider.raw_value_ok,
             )
         return self._shared
 
@@ -134,7 +135,7 @@ def _batch_locked(
     tiers = {key: tier for key, tier, _ in users if tier is not None}
     for key, tier in tiers.items():
         record = _read_quietly(tier)
-        if record is not None and not record.private and record.fresh(now, tier.max_age):
+        if record is not None and tier.usable(record, now):
             found[key] = (record.value, record.fetched_at)
     locked = [tier.key for key, tier in tiers.items() if key not in found]
     store = next(iter(tiers.values())).store if tiers else SharedStore()
@@ -143,7 +144,7 @@ def _batch_locked(
             now = clock()
             for key, tier in tiers.items():
                 record = session.read(tier.key) if key not in found else None
-                if record is not None and not record.private and record.fresh(now, tier.max_age):
+                if record is not None and tier.usable(record, now):
                     found[key] = (record.value, record.fetched_at)
         record = None  # a failed fetch's traceback keeps this frame: no value in it
         missing = list(dict.fromkeys(key for key, _, _ in users if key not in found))

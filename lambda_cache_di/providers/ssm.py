@@ -53,6 +53,9 @@ class SSMParameter(CachedProvider[Any]):
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
 
+    def raw_value_ok(self, raw: Any) -> bool:
+        return ssm.is_parameter_value(raw)
+
 
 class SSMParameters(CachedProvider[dict[str, Any]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
@@ -93,6 +96,13 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
 
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return (
+            isinstance(raw, dict)
+            and raw.keys() == self._keyed.keys()
+            and all(ssm.is_parameter_value(item) for item in raw.values())
+        )
 
 
 class SSMParametersByPath(CachedProvider[dict[str, Any]]):
@@ -145,3 +155,6 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
 
     def private_value(self, raw: Any) -> bool:
         return holds_secure_text(raw)
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return isinstance(raw, dict) and all(ssm.is_parameter_value(v) for v in raw.values())
