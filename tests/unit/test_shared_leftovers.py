@@ -13,8 +13,11 @@ import random
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from lambda_cache_di import Secret
@@ -25,6 +28,8 @@ KEY = "secretsmanager:app/token"
 TRIALS = 200
 # A large value makes each write last long enough for kills to land inside it.
 PADDING = "p" * 65536
+WRITER_ANSWERS = 2000
+ROUNDS = TRIALS // 4
 
 
 def files_holding(folder: Path, marker: bytes) -> list[str]:
@@ -109,6 +114,60 @@ def later_clock() -> float:
     return time.monotonic() + 3600.0
 
 
+def stubbed_secrets(value: str, answers: int) -> Any:
+    """A real Secrets Manager client that answers `value` `answers` times, offline."""
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    stubber = Stubber(client)
+    for _ in range(answers):
+        stubber.add_response("get_secret_value", {"Name": "app/token", "SecretString": value})
+    stubber.activate()
+    return client
+
+
+def refresh_until_killed(client: Any) -> None:
+    """In a forked child: refresh a shared Secret over and over, until SIGKILL."""
+    try:
+        provider = Secret("app/token", shared=True, client=client)
+        for _ in range(WRITER_ANSWERS):
+            provider.refresh()
+    finally:
+        os._exit(0)
+
+
+class TestKilledSecretProviders:
+    """Four processes refreshing one Secret(shared=True), all SIGKILLed at random points."""
+
+    def test_two_hundred_kills_in_rounds_of_four(self, shared_folder: Path) -> None:
+        """After each round of four kills, the next refresh leaves no file with the old secret."""
+        rng = random.Random(2022)
+        # Forked children inherit the stubbed answers; each one uses its own copy of them.
+        killed_client = stubbed_secrets(f"KILLED-SECRET-{PADDING}", WRITER_ANSWERS)
+        next_client = stubbed_secrets("NEXT-SECRET", ROUNDS)
+        after_next_call, after_invalidate = [], []
+        killed_mid_write = 0
+        for _ in range(ROUNDS):
+            writers = []
+            for _ in range(4):
+                pid = os.fork()
+                if pid == 0:
+                    refresh_until_killed(killed_client)
+                writers.append(pid)
+            time.sleep(rng.uniform(0.0, 0.03))
+            for pid in writers:
+                os.kill(pid, signal.SIGKILL)
+            for pid in writers:
+                os.waitpid(pid, 0)
+            killed_mid_write += bool(temporaries(shared_folder))
+            provider = Secret("app/token", shared=True, client=next_client)
+            assert provider.refresh() == "NEXT-SECRET"
+            after_next_call += files_holding(shared_folder, b"KILLED-SECRET")
+            provider.invalidate()
+            after_invalidate += files_holding(shared_folder, b"-SECRET")
+        assert (after_next_call, after_invalidate) == ([], [])
+        assert killed_mid_write >= ROUNDS // 20, killed_mid_write
+        print(f"{killed_mid_write} of {ROUNDS} rounds left a temporary file")
+
+
 class TestForgetInARefusedFolder:
     """invalidate() on a folder that became refused does not leave a secret silently."""
 
@@ -117,8 +176,6 @@ class TestForgetInARefusedFolder:
     ) -> None:
         """A folder of ours made 0777 is refused; invalidate() removes the secret, and says so."""
         with mock_aws():
-            import boto3
-
             client = boto3.client("secretsmanager", region_name="us-east-1")
             client.create_secret(Name="app/token", SecretString="TOKEN-IN-THE-FOLDER")
             provider = Secret("app/token", shared=True, client=client)
