@@ -38,7 +38,9 @@ def transformed(function: Transform, value: Any, resource: str) -> Any:
         problem = f"is not valid JSON: line {exc.lineno} column {exc.colno}"
     except UnicodeDecodeError as exc:
         problem = f"is not valid JSON: byte {exc.start} is not valid {exc.encoding}"
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise  # the user stopping the process is not the transform failing
+    except BaseException as exc:  # SystemExit(value) too: it would carry the value up
         problem = _failed(function, exc)
     # Raised outside the except block so that neither __cause__ nor __context__
     # holds the failure (a parser's `.doc`, a validator's input); `value` is

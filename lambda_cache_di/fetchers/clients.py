@@ -6,6 +6,7 @@ boto3 is imported here on first use only, so `import lambda_cache_di` stays ligh
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Iterable
@@ -103,6 +104,17 @@ def client_identity(client: Any) -> str:
     except Exception:  # an identity is a key part, not a reason to fail a fetch
         return ""
     return hashlib.sha256(access_key.encode()).hexdigest()[:16]
+
+
+def client_origin(client: Any) -> str:
+    """Where and as whom `client` asks: its region, endpoint and identity, as one text.
+
+    Two clients with the same origin get the same answer for the same request;
+    anything cached from one is kept apart from another origin's.
+    """
+    meta = getattr(client, "meta", None)
+    region = str(getattr(meta, "region_name", ""))
+    return json.dumps([region, str(getattr(meta, "endpoint_url", "")), client_identity(client)])
 
 
 def region_partition(region: str) -> str | None:

@@ -48,21 +48,23 @@ def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
 
-def local_file_name(location: S3Location) -> str:
-    """A file name unique to bucket and key that holds no path separator and no leading dot.
+def local_file_name(location: S3Location, origin: str = "") -> str:
+    """A file name unique to bucket, key and origin that holds no separator and no leading dot.
 
-    A short SHA-256 of the URI keeps same-named objects of two buckets or
-    prefixes apart; the key's last segment, reduced to safe characters, keeps
-    the name readable.
+    A short SHA-256 of the URI and of the client's origin (`clients.client_origin`:
+    region, endpoint, identity) keeps apart same-named objects of two buckets,
+    prefixes, endpoints or accounts; the key's last segment, reduced to safe
+    characters, keeps the name readable.
     """
-    digest = hashlib.sha256(location.uri.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    named = location.uri if not origin else f"{location.uri}\n{origin}"
+    digest = hashlib.sha256(named.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
     basename = _UNSAFE.sub("_", location.key.rsplit("/", 1)[-1]).lstrip(".")
     return f"{digest}-{basename[-_MAX_BASENAME_CHARS:] or 'object'}"
 
 
-def default_local_path(directory: Path, location: S3Location) -> Path:
-    """Where the copy of `location` goes inside `directory`; it can never lie outside it."""
-    path = directory / local_file_name(location)
+def default_local_path(directory: Path, location: S3Location, origin: str = "") -> Path:
+    """Where the copy of `location` (from `origin`) goes in `directory`; never outside it."""
+    path = directory / local_file_name(location, origin)
     if path.resolve().parent != directory.resolve():
         raise ConfigurationError(f"{location.uri} would be stored outside {directory}")
     return path

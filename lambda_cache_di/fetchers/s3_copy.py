@@ -18,6 +18,7 @@ from ..core.names import S3Location
 from ..core.private_folder import remove_quietly
 from ..core.shared import Record, SharedStore, keep
 from ..errors import FetchError
+from .clients import client_origin
 from .s3 import (
     CHUNK_SIZE,
     DEFAULT_DOWNLOAD_TIMEOUT,
@@ -76,15 +77,17 @@ def fetch_copy(
     """
     store = SharedStore(options.state_folder, lock_timeout=options.timeout + 30.0)
     key = "s3:" + os.fsdecode(path)
+    origin = client_origin(client)
     with store.session([key], location.uri) as session:
-        current = _current(session.read(key), path)
+        current = _current(session.read(key), path, origin, timer())
         now = clock()
         if current is not None and (
             current.done_at > since
             or (max_age is not None and 0 <= now - current.fetched_at < max_age)
         ):
             return current
-        _sweep(path)
+        if session.locked:  # without the lock another download may be writing
+            _sweep(path)
         etag = current.etag if current is not None and options.check_before_download else None
         began = clock()
         result = download(
@@ -97,7 +100,7 @@ def fetch_copy(
             timeout=options.timeout,
         )
         copy = _confirmed(path, current, result, began, timer())
-        keep(session, key, Record(began, _describe(copy)))
+        keep(session, key, Record(began, _describe(copy, origin)))
         return copy
 
 
@@ -127,30 +130,54 @@ def _confirmed(
     return Copy(path, result.etag, result.size, began, done)
 
 
-def _describe(copy: Copy) -> dict[str, Any]:
+def _describe(copy: Copy, origin: str) -> dict[str, Any]:
     info = os.stat(copy.path)
     return {
         "etag": copy.etag or "",
         "size": str(copy.size),
         "done_at": repr(copy.done_at),
         "file": f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}",
+        "origin": origin,
     }
 
 
-def _current(record: Record | None, path: Path) -> Copy | None:
-    """What the shared folder says of the copy, if the file is still the one it describes."""
+_FIELDS = frozenset({"etag", "size", "done_at", "file", "origin"})
+
+
+def _current(record: Record | None, path: Path, origin: str, now: float) -> Copy | None:
+    """What the shared folder says of the copy, if the file is still the one it describes.
+
+    Anything but what `_describe` writes counts as absent: another origin's
+    copy (endpoint, region, identity), a size that is not a count, a `done_at`
+    not yet reached (it would pin the copy forever), an unknown field.
+    """
     if record is None or not isinstance(record.value, dict):
         return None
     meta = record.value
+    if meta.keys() != _FIELDS or not all(isinstance(item, str) for item in meta.values()):
+        return None
+    size = meta["size"]
+    if meta["origin"] != origin or not (size.isascii() and size.isdecimal() and len(size) < 20):
+        return None
+    done_at = _time(meta["done_at"])
+    if done_at is None or done_at > now:
+        return None
     try:
         info = os.stat(path)
-        if meta.get("file") != f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}":
-            return None
-        return Copy(
-            path, meta["etag"] or None, int(meta["size"]), record.fetched_at, float(meta["done_at"])
-        )
-    except (OSError, KeyError, ValueError):
+    except OSError:
         return None
+    if meta["file"] != f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}":
+        return None
+    return Copy(path, meta["etag"] or None, int(meta["size"]), record.fetched_at, done_at)
+
+
+def _time(text: str) -> float | None:
+    """A `done_at` as written: a finite time, or minus infinity (expired)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) or number == -math.inf else None
 
 
 def _sweep(path: Path) -> None:

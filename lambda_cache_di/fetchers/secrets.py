@@ -18,6 +18,11 @@ SecretValue = str | bytes
 logger = logging.getLogger(__name__)
 
 
+def is_secret_value(value: object) -> bool:
+    """Whether `value` is what GetSecretValue gives: SecretString text or SecretBinary bytes."""
+    return isinstance(value, (str, bytes))
+
+
 def secret_value(entry: dict[str, Any], resource: str, operation: str) -> SecretValue:
     """The plain value of a response entry: SecretString as `str`, SecretBinary as `bytes`."""
     if "SecretString" in entry:

@@ -47,6 +47,13 @@ def holds_secure_text(value: object) -> bool:
     return isinstance(value, SecureText)
 
 
+def is_parameter_value(value: object) -> bool:
+    """Whether `value` is what GetParameter gives: text, or a StringList's list of texts."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
+
+
 def _check_names(parameters: list[dict[str, Any]], operation: str, resource: str) -> None:
     """A result without its name cannot be matched to a request: the answer was cut."""
     if any(not isinstance(parameter.get("Name"), str) for parameter in parameters):

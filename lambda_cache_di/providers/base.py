@@ -429,6 +429,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
                 self.max_age_in_seconds,
                 what=self._describe(),
                 private=None if self.shared else self.private_value,
+                accepts=self.raw_value_ok,
             )
         return tier
 
@@ -499,6 +500,10 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     def private_value(self, raw: Any) -> bool:
         """Whether `shared=None` must keep this raw value off the disk (say, a SecureString)."""
         return False
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        """Whether `raw` is of what this kind fetches: a shared record holding else is absent."""
+        return True
 
     @property
     def holds_private_value(self) -> bool:

@@ -13,6 +13,7 @@ from ..core.names import S3Location, parse_s3_uri
 from ..core.shared import resolve_shared
 from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers import s3, s3_copy
+from ..fetchers.clients import client_origin
 from ..fetchers.s3 import FreeSpace, free_bytes
 from .arguments import CacheOptions, check_seconds
 from .base import CachedProvider
@@ -115,7 +116,11 @@ class S3File(CachedProvider[Any]):
         self.resolve()
         if self._local_path is not None:
             return self._local_path
-        return s3.default_local_path(self.directory, self._location)
+        try:
+            origin = client_origin(self.resolve_client())
+        except LambdaCacheError:  # no client yet: nothing can be fetched either
+            origin = ""
+        return s3.default_local_path(self.directory, self._location, origin)
 
     @property
     def check_before_download(self) -> bool:
@@ -176,7 +181,10 @@ class S3File(CachedProvider[Any]):
         """The copy, downloaded unless another's arrived meanwhile or is younger than `max_age`."""
         self.resolve()
         client = self.resolve_client() if client is None else client
-        path = self._local_path = self.local_path
+        # The default path is named after the client's origin too (endpoint, region, identity).
+        path = self._local_path = self._local_path or s3.default_local_path(
+            self.directory, self._location, client_origin(client)
+        )
         self._local_path_text = str(path)
         options = s3_copy.CopyOptions(
             check_before_download=self._check_before_download,

@@ -151,6 +151,9 @@ class Secret(CachedProvider[Any]):
         """`secretsmanager:GetSecretValue` on the secret (names get AWS's `-??????`)."""
         return [_read_grant(arns, [self.secret_id])]
 
+    def raw_value_ok(self, raw: Any) -> bool:
+        return secrets.is_secret_value(raw)
+
 
 class Secrets(CachedProvider[dict[str, Any]]):
     """Several secrets at AWSCURRENT as one dict, in BatchGetSecretValue calls of at most twenty.
@@ -201,3 +204,10 @@ class Secrets(CachedProvider[dict[str, Any]]):
     def iam_grants(self, arns: Arns) -> list[IamGrant]:
         """`GetSecretValue` on each secret, and `BatchGetSecretValue` (on `*`) for the batch."""
         return [_read_grant(arns, list(self.ids.values())), IamGrant(*_BATCH_GRANT)]
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return (
+            isinstance(raw, dict)
+            and raw.keys() == self._keyed.keys()
+            and all(secrets.is_secret_value(item) for item in raw.values())
+        )

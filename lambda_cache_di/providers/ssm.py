@@ -79,6 +79,9 @@ class SSMParameter(CachedProvider[Any]):
         """`ssm:GetParameter` and `ssm:GetParameters` on the parameter, selector removed."""
         return _read_grant(arns, [self.name])
 
+    def raw_value_ok(self, raw: Any) -> bool:
+        return ssm.is_parameter_value(raw)
+
 
 class SSMParameters(CachedProvider[dict[str, Any]]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
@@ -127,6 +130,13 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
     def iam_grants(self, arns: Arns) -> list[IamGrant]:
         """`ssm:GetParameter` and `ssm:GetParameters` on each parameter, selector removed."""
         return _read_grant(arns, list(self.names.values()))
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return (
+            isinstance(raw, dict)
+            and raw.keys() == self._keyed.keys()
+            and all(ssm.is_parameter_value(item) for item in raw.values())
+        )
 
 
 class SSMParametersByPath(CachedProvider[dict[str, Any]]):
@@ -189,3 +199,6 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
         """
         resource = (arns.path(self.path),)
         return [IamGrant("ReadSSMParametersByPath", ("ssm:GetParametersByPath",), resource)]
+
+    def raw_value_ok(self, raw: Any) -> bool:
+        return isinstance(raw, dict) and all(ssm.is_parameter_value(v) for v in raw.values())

@@ -18,6 +18,7 @@ from dependency_injector import containers
 
 from lambda_cache_di import ConfigurationError, S3File
 from lambda_cache_di.core.names import S3Location
+from lambda_cache_di.fetchers.clients import client_origin
 from lambda_cache_di.fetchers.s3 import local_file_name
 from lambda_cache_di.testing import FakeClock
 
@@ -102,7 +103,8 @@ class TestDefinition:
         """location, local_path, check_before_download and service describe the file."""
         provider = S3File(URI, check_before_download=False, directory=tmp_path)
         assert provider.location == S3Location("cache-bucket", "models/churn.json")
-        assert provider.local_path == tmp_path / local_file_name(provider.location)
+        origin = client_origin(provider.resolve_client())
+        assert provider.local_path == tmp_path / local_file_name(provider.location, origin)
         assert provider.check_before_download is False
         assert provider.service == "s3"
         assert provider.resource == URI

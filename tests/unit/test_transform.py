@@ -94,3 +94,25 @@ class TestTransformed:
         assert info.value.__cause__ is None
         assert info.value.__context__ is None
         _frames_hold_no_marker(info.value)
+
+    def test_system_exit_with_the_value_is_wrapped(self) -> None:
+        """A transform raising SystemExit(value) gives a TransformError that holds no value."""
+
+        def bail(value: str) -> str:
+            raise SystemExit(value)
+
+        with pytest.raises(TransformError) as info:
+            transformed(bail, MARKER, "secret /app/db")
+        assert str(info.value) == "secret /app/db failed to transform: bail raised SystemExit"
+        assert info.value.__cause__ is None
+        assert info.value.__context__ is None
+        _frames_hold_no_marker(info.value)
+
+    def test_keyboard_interrupt_is_not_a_transform_failure(self) -> None:
+        """Ctrl-C during a transform stops the process as it would anywhere else."""
+
+        def interrupted(value: str) -> str:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            transformed(interrupted, MARKER, "secret /app/db")
