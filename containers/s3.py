@@ -5,8 +5,6 @@ from dependency_injector import containers, providers
 from examples.app.churn_model import load_model
 from lambda_cache_di import AwsClients, S3File
 
-DAY = 24 * 60 * 60
-
 
 class SingleFile(containers.DeclarativeContainer):
     """One S3 object copied to /tmp and kept for the default minute."""
@@ -40,5 +38,5 @@ class Model(containers.DeclarativeContainer):
     # The transform gets the local Path after each download; an unchanged object
     # (a 304 at expiry) keeps the model parsed last time.
     model = S3File(
-        "s3://models-bucket/churn/model.json", max_age_in_seconds=DAY, transform=load_model
+        "s3://models-bucket/churn/model.json", max_age_in_seconds=24 * 60 * 60, transform=load_model
     )

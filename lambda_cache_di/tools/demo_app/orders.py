@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from dependency_injector.wiring import Provide, inject
 
-from .orders_container import AppContainer
+from lambda_cache_di.tools.demo_app.orders_container import AppContainer
 
 
 @inject
