@@ -17,22 +17,15 @@ from typing import Any
 
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
-from pydantic import BaseModel
 
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import ConfigurationError, Derived, Secret
 
 from .common import per_call_us
 
 HOUR = 3600
 SECRET = "bench/db"
-DOCUMENT = json.dumps({"user": "app", "password": "pw", "host": "db.local", "port": 5432})
-
-
-class DbCredentials(BaseModel):
-    user: str
-    password: str
-    host: str
-    port: int
+DOCUMENT = json.dumps({"username": "app", "password": "pw", "host": "db.local", "port": 5432})
 
 
 class StubSecrets:
