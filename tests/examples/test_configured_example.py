@@ -22,8 +22,10 @@ STAGE = {"TABLE_PARAMETER": "/prod/orders/table", "DB_SECRET": "prod/orders/db"}
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, aws_client: Any) -> Iterator[dict[str, str]]:
     """The stage's names in the environment, and its resources in moto."""
-    aws_client("ssm").put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
-    aws_client("secretsmanager").create_secret(
+    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
+    ssm = aws_client("ssm", read_timeout=30)
+    ssm.put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
+    aws_client("secretsmanager", read_timeout=30).create_secret(
         Name="prod/orders/db", SecretString=json.dumps(CREDS)
     )
     for name, value in STAGE.items():
