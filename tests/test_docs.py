@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
@@ -21,6 +23,7 @@ PAGES = sorted(DOCS.rglob("*.md"))
 # Written on the line before a ```python fence whose code is an illustration, not a quote.
 NOT_AN_EXAMPLE = "<!-- not-an-example -->"
 PYTHON_LANGUAGES = {"python", "python3", "py", "py3", "pycon"}
+PROMPTS = {">>> ", "... "}
 FENCE = re.compile(r"^([ \t]*)```([\w-]*)[^\n]*\n(.*?)^\1```", flags=re.DOTALL | re.MULTILINE)
 
 
@@ -35,6 +38,8 @@ SOURCE_PATHS = [
     for path in sorted((ROOT / folder).rglob("*.py"))
 ]
 SOURCES = {path: stripped_lines(path.read_text()) for path in SOURCE_PATHS}
+# A closed port: a request made while the imports run is refused at once.
+OFFLINE = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"}
 # What a module has without defining it: builtins and its own dunders.
 PREDEFINED = set(dir(builtins)) | {"__name__", "__file__", "__doc__", "__spec__", "__package__"}
 
@@ -55,7 +60,10 @@ def python_blocks(path: Path, with_illustrations: bool = False) -> list[tuple[st
         if before and before[-1].strip() == NOT_AN_EXAMPLE and not with_illustrations:
             continue
         line = text.count("\n", 0, match.start()) + 1
-        blocks.append((f"{path.relative_to(ROOT)}:{line}", match.group(3)))
+        code = match.group(3)
+        if match.group(2).lower() == "pycon":  # the statements typed, without prompts or output
+            code = "".join(row[4:] + "\n" for row in code.splitlines() if row[:4] in PROMPTS)
+        blocks.append((f"{path.relative_to(ROOT)}:{line}", code))
     return blocks
 
 
@@ -131,7 +139,11 @@ def test_snippet_runs_with_the_imports_shown(where, block):
     assert later == [], f"{where} imports below its first line of code: {later}"
     namespace: dict[str, object] = {"__name__": "docs_snippet"}
     try:
-        exec(compile(ast.Module(body=imports, type_ignores=[]), where, "exec"), namespace)
+        with pytest.MonkeyPatch.context() as patch:
+            # A handler module imported here may prefetch: it must reach no AWS, nor wait.
+            for variable, value in {**FAKE_AWS_ENVIRONMENT, **OFFLINE}.items():
+                patch.setenv(variable, value)
+            exec(compile(ast.Module(body=imports, type_ignores=[]), where, "exec"), namespace)
     except ImportError as exc:
         pytest.fail(f"{where}: its import fails: {exc}")
     missing = unbound_names(where, textwrap.dedent(block))
