@@ -17,22 +17,15 @@ from typing import Any
 
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
-from pydantic import BaseModel
 
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import ConfigurationError, Derived, Secret
 
 from .common import per_call_us
 
 HOUR = 3600
 SECRET = "bench/db"
-DOCUMENT = json.dumps({"user": "app", "password": "pw", "host": "db.local", "port": 5432})
-
-
-class DbCreds(BaseModel):
-    user: str
-    password: str
-    host: str
-    port: int
+DOCUMENT = json.dumps({"username": "app", "password": "pw", "host": "db.local", "port": 5432})
 
 
 class StubSecrets:
@@ -46,11 +39,14 @@ def transformed_secret() -> tuple[Any, str]:
     """A Secret that caches the model itself, or (before `transform=` callables) an Object."""
     try:
         provider = Secret(
-            SECRET, transform=DbCreds.model_validate_json, max_age_in_seconds=HOUR, client=STUB
+            SECRET,
+            transform=DbCredentials.model_validate_json,
+            max_age_in_seconds=HOUR,
+            client=STUB,
         )
     except ConfigurationError:
-        return providers.Object(DbCreds.model_validate_json(DOCUMENT)), "`providers.Object`"
-    return provider, "`Secret(transform=DbCreds.model_validate_json)`"
+        return providers.Object(DbCredentials.model_validate_json(DOCUMENT)), "`providers.Object`"
+    return provider, "`Secret(transform=DbCredentials.model_validate_json)`"
 
 
 STUB = StubSecrets()
@@ -59,9 +55,9 @@ TRANSFORMED, TRANSFORMED_LABEL = transformed_secret()
 
 class Bench(containers.DeclarativeContainer):
     creds = Secret(SECRET, transform="json", max_age_in_seconds=HOUR, client=STUB)
-    derived = Derived(DbCreds.model_validate, creds)
-    factory = providers.Factory(DbCreds.model_validate, creds)
-    singleton = providers.Singleton(DbCreds.model_validate, creds)
+    derived = Derived(DbCredentials.model_validate, creds)
+    factory = providers.Factory(DbCredentials.model_validate, creds)
+    singleton = providers.Singleton(DbCredentials.model_validate, creds)
     transformed = TRANSFORMED
 
 
@@ -71,29 +67,29 @@ def secret_only(event: Any, context: Any, creds: Any = Provide[Bench.creds]) -> 
 
 
 @inject
-def derived(event: Any, context: Any, creds: DbCreds = Provide[Bench.derived]) -> Any:
+def derived(event: Any, context: Any, creds: DbCredentials = Provide[Bench.derived]) -> Any:
     return creds
 
 
 @inject
-def factory(event: Any, context: Any, creds: DbCreds = Provide[Bench.factory]) -> Any:
+def factory(event: Any, context: Any, creds: DbCredentials = Provide[Bench.factory]) -> Any:
     return creds
 
 
 @inject
-def singleton(event: Any, context: Any, creds: DbCreds = Provide[Bench.singleton]) -> Any:
+def singleton(event: Any, context: Any, creds: DbCredentials = Provide[Bench.singleton]) -> Any:
     return creds
 
 
 @inject
-def transformed(event: Any, context: Any, creds: DbCreds = Provide[Bench.transformed]) -> Any:
+def transformed(event: Any, context: Any, creds: DbCredentials = Provide[Bench.transformed]) -> Any:
     return creds
 
 
 VARIANTS: dict[str, Callable[[Any, Any], Any]] = {
-    "`Derived(DbCreds.model_validate, secret)`, warm hit": derived,
-    "`providers.Factory(DbCreds.model_validate, secret)`": factory,
-    "`providers.Singleton(DbCreds.model_validate, secret)` (never refreshed)": singleton,
+    "`Derived(DbCredentials.model_validate, secret)`, warm hit": derived,
+    "`providers.Factory(DbCredentials.model_validate, secret)`": factory,
+    "`providers.Singleton(DbCredentials.model_validate, secret)` (never refreshed)": singleton,
     f"{TRANSFORMED_LABEL}, warm hit": transformed,
     "reference: the JSON `Secret` alone (a dict), warm hit": secret_only,
 }

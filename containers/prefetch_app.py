@@ -8,7 +8,6 @@ from lambda_cache_di import AwsClients, S3File, Secret, SSMParameter
 class PrefetchApp(containers.DeclarativeContainer):
     """Two parameters, a JSON secret and a file; `prefetch` fills them all in the init phase."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.prefetch_app"])
     aws = providers.Container(AwsClients)
     table_name = SSMParameter("/prod/orders/table", max_age_in_seconds=300, client=aws.ssm)
     api_url = SSMParameter("/prod/orders/api_url", client=aws.ssm)

@@ -4,14 +4,13 @@ import operator
 
 from dependency_injector import containers, providers
 
-from examples.secret_credentials import DbCredentials
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import AwsClients, Secret, Secrets
 
 
 class SingleSecret(containers.DeclarativeContainer):
     """One secret, cached for the default minute."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_single"])
     aws = providers.Container(AwsClients)
     conn_string = Secret("/prod/db/conn_string", client=aws.secretsmanager)
 
@@ -19,14 +18,12 @@ class SingleSecret(containers.DeclarativeContainer):
 class LongerMaxAge(containers.DeclarativeContainer):
     """One secret kept for five minutes."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_longer_max_age"])
     conn_string = Secret("/prod/db/conn_string", max_age_in_seconds=300)
 
 
 class DifferentAges(containers.DeclarativeContainer):
     """Two secrets with their own max ages: the seed's stacked decorators."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_different_ages"])
     conn_string = Secret("/prod/db/conn_string", max_age_in_seconds=30)
     elk = Secret("/prod/app/elk_username_password", max_age_in_seconds=60)
 
@@ -43,18 +40,16 @@ class RefreshOnAuthFailure(containers.DeclarativeContainer):
 
 
 class Composition(containers.DeclarativeContainer):
-    """One JSON secret, cached once, handed out whole, as one field and as a dataclass."""
+    """One JSON secret, cached once, handed out whole, as one field and as a model."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_composition"])
     db_secret = Secret("/prod/db/credentials", transform="json")
     db_password = providers.Callable(operator.itemgetter("password"), db_secret)
-    db_credentials = providers.Callable(DbCredentials.from_mapping, db_secret)
+    db_credentials = providers.Callable(DbCredentials.model_validate, db_secret)
 
 
 class SecretGroup(containers.DeclarativeContainer):
     """Several secrets fetched together (BatchGetSecretValue) and injected as one dict."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_group"])
     api_keys = Secrets(["/prod/api/stripe", "/prod/api/sendgrid"])
     # A mapping chooses the keys; transform="json" parses every value.
     databases = Secrets(
@@ -65,6 +60,5 @@ class SecretGroup(containers.DeclarativeContainer):
 class VersionStages(containers.DeclarativeContainer):
     """The current and the previous version of a signing key, during a rotation."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.secret_versions"])
     current_key = Secret("/prod/webhook/signing_key")
     previous_key = Secret("/prod/webhook/signing_key", version_stage="AWSPREVIOUS")

@@ -8,7 +8,6 @@ from lambda_cache_di import AwsClients, Secret, SSMParameter
 class SnapStartApp(containers.DeclarativeContainer):
     """A table name that may sit in the snapshot, and a secret that must not."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.snapstart"])
     aws = providers.Container(AwsClients)
     table_name = SSMParameter("/prod/orders/table", max_age_in_seconds=300, client=aws.ssm)
     db_conn = Secret("/prod/db/conn_string", client=aws.secretsmanager)

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from mangum import Mangum
 from pydantic import BaseModel
 
-from containers.web import WebContainer
+from containers.fastapi_orders import WebContainer
 from lambda_cache_di import prefetch
 
 
@@ -60,5 +60,6 @@ def create_order(
     return {"table": table_name, "item": order.item, "quantity": order.quantity}
 
 
-container = WebContainer()  # after the routes: creating the container wires this module
+container = WebContainer()
+container.wire(modules=[__name__])  # after the routes: wiring patches what is defined above
 handler = Mangum(app, lifespan="auto")

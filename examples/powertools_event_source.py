@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dependency_injector.wiring import Provide, inject
 
-from containers.powertools import PowertoolsEvents
+from containers.powertools import PowertoolsValues
 
 
 @lambda_handler_decorator
@@ -27,8 +27,8 @@ def with_record_count(handler: Callable, event: dict, context: LambdaContext) ->
 @inject
 def sign_messages(
     event: SQSEvent,
-    api_key: str = Provide[PowertoolsEvents.api_key],
-    table_name: str = Provide[PowertoolsEvents.table_name],
+    api_key: str = Provide[PowertoolsValues.api_key],
+    table_name: str = Provide[PowertoolsValues.table_name],
 ) -> dict:
     key = api_key.encode()
     signatures = [
@@ -43,4 +43,5 @@ def handler(event: SQSEvent, context: LambdaContext) -> dict:
     return sign_messages(event)
 
 
-container = PowertoolsEvents()  # after the functions: creating the container wires this module
+container = PowertoolsValues()
+container.wire(modules=[__name__])  # after the functions: wiring patches what is defined above

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dependency_injector.wiring import Provide, inject
 from pydantic import BaseModel
 
-from containers.powertools import PowertoolsRest
+from containers.powertools import PowertoolsValues
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -46,11 +46,12 @@ def create_order(order: Order) -> dict:
 def handler(
     event: dict,
     context: LambdaContext,
-    api_key: str = Provide[PowertoolsRest.api_key],
-    table_name: str = Provide[PowertoolsRest.table_name],
+    api_key: str = Provide[PowertoolsValues.api_key],
+    table_name: str = Provide[PowertoolsValues.table_name],
 ) -> dict:
     app.append_context(api_key=api_key, table_name=table_name)
     return app.resolve(event, context)
 
 
-container = PowertoolsRest()  # after the handler: creating the container wires this module
+container = PowertoolsValues()
+container.wire(modules=[__name__])  # after the handler: wiring patches what is defined above

@@ -20,7 +20,8 @@ def handler(
     return {"table": table_name, "api": api_url, "user": db["user"], "model": model.read_text()}
 
 
-container = PrefetchApp()  # after the handler: creating the container wires this module
+container = PrefetchApp()
+container.wire(modules=[__name__])  # after the handler: wiring patches what is defined above
 # One GetParameters call for both parameters, one BatchGetSecretValue, one GetObject, at once.
 # A value that fails is logged (name and error type only) and fetched again on first use.
 failures = prefetch(container)

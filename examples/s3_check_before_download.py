@@ -6,7 +6,7 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.files import CheckBeforeDownload
+from containers.s3 import CheckBeforeDownload
 
 
 @inject
@@ -22,3 +22,4 @@ def handler(
 
 
 container = CheckBeforeDownload()
+container.wire(modules=[__name__])

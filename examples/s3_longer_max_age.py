@@ -6,7 +6,7 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.files import FileLongerMaxAge
+from containers.s3 import FileLongerMaxAge
 
 
 @inject
@@ -20,3 +20,4 @@ def handler(
 
 
 container = FileLongerMaxAge()
+container.wire(modules=[__name__])

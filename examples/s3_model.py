@@ -4,8 +4,8 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.files import Model
-from examples.churn_model import score
+from containers.s3 import Model
+from examples.app.churn_model import score
 
 
 @inject
@@ -17,3 +17,4 @@ def handler(
 
 
 container = Model()
+container.wire(modules=[__name__])

@@ -6,7 +6,7 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.files import SingleFile
+from containers.s3 import SingleFile
 
 
 @inject
@@ -18,3 +18,4 @@ def handler(
 
 
 container = SingleFile()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

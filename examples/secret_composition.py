@@ -1,9 +1,9 @@
-"""One JSON secret, fetched once per max age, injected as a field and as a dataclass."""
+"""One JSON secret, fetched once per max age, injected as a field and as a model."""
 
 from dependency_injector.wiring import Provide, inject
 
 from containers.secrets import Composition
-from examples.secret_credentials import DbCredentials
+from examples.app.credentials import DbCredentials
 
 
 @inject
@@ -21,3 +21,4 @@ def handler(
 
 
 container = Composition()
+container.wire(modules=[__name__])

@@ -16,3 +16,4 @@ def handler(
 
 
 container = DifferentAges()
+container.wire(modules=[__name__])

@@ -21,3 +21,4 @@ def handler(
 
 
 container = SecretGroup()
+container.wire(modules=[__name__])

@@ -13,3 +13,4 @@ def handler(
 
 
 container = LongerMaxAge()
+container.wire(modules=[__name__])

@@ -13,3 +13,4 @@ def handler(
 
 
 container = SingleSecret()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

@@ -35,3 +35,4 @@ def handler(
 
 
 container = VersionStages()
+container.wire(modules=[__name__])

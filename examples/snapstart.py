@@ -26,5 +26,6 @@ def handler(
 
 
 container = SnapStartApp()
+container.wire(modules=[__name__])
 prefetch(container)  # during init: in a SnapStart init, no secret is fetched
 register_snapstart_hooks(container)  # True when the runtime will call the hooks

@@ -16,3 +16,4 @@ def handler(
 
 
 container = ParametersByPath()
+container.wire(modules=[__name__])

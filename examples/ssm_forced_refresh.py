@@ -19,3 +19,4 @@ def handler(
 
 
 container = ForcedRefresh()
+container.wire(modules=[__name__])

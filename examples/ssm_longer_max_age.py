@@ -11,3 +11,4 @@ def handler(event: dict, context: object, var: str = Provide[LongerMaxAge.app_va
 
 
 container = LongerMaxAge()
+container.wire(modules=[__name__])

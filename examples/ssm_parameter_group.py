@@ -22,3 +22,4 @@ def handler(
 
 
 container = ParameterGroup()
+container.wire(modules=[__name__])

@@ -11,3 +11,4 @@ def handler(event: dict, context: object, var: str = Provide[SingleParameter.app
 
 
 container = SingleParameter()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

@@ -1,14 +1,20 @@
-"""The README and the site tell the truth: their Python stands in real files, the site builds."""
+"""The README and the site tell the truth: their Python runs as shown and stands in real files."""
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 import subprocess
+import symtable
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+
+from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -17,6 +23,7 @@ PAGES = sorted(DOCS.rglob("*.md"))
 # Written on the line before a ```python fence whose code is an illustration, not a quote.
 NOT_AN_EXAMPLE = "<!-- not-an-example -->"
 PYTHON_LANGUAGES = {"python", "python3", "py", "py3", "pycon"}
+PROMPTS = {">>> ", "... "}
 FENCE = re.compile(r"^([ \t]*)```([\w-]*)[^\n]*\n(.*?)^\1```", flags=re.DOTALL | re.MULTILINE)
 
 
@@ -25,11 +32,16 @@ def stripped_lines(text: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-SOURCES = [
-    stripped_lines(path.read_text())
+SOURCE_PATHS = [
+    path
     for folder in ("examples", "containers", "tests", "lambda_cache_di/tools/demo_app")
-    for path in (ROOT / folder).rglob("*.py")
+    for path in sorted((ROOT / folder).rglob("*.py"))
 ]
+SOURCES = {path: stripped_lines(path.read_text()) for path in SOURCE_PATHS}
+# A closed port: a request made while the imports run is refused at once.
+OFFLINE = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"}
+# What a module has without defining it: builtins and its own dunders.
+PREDEFINED = set(dir(builtins)) | {"__name__", "__file__", "__doc__", "__spec__", "__package__"}
 
 
 def without_file_comments(block: str) -> str:
@@ -37,36 +49,179 @@ def without_file_comments(block: str) -> str:
     return "\n".join(line for line in lines if not re.match(r"# \S+\.py\b", line)).strip()
 
 
-def python_blocks(path: Path) -> list[tuple[str, str]]:
-    """(where, code) of each Python block of a Markdown file not marked as not-an-example."""
+def python_blocks(path: Path, with_illustrations: bool = False) -> list[tuple[str, str]]:
+    """(where, code) of each Python block of a Markdown file, the not-an-example ones if asked."""
     text = path.read_text()
     blocks = []
     for match in FENCE.finditer(text):
         if match.group(2).lower() not in PYTHON_LANGUAGES:
             continue
         before = text[: match.start()].rstrip().splitlines()
-        if before and before[-1].strip() == NOT_AN_EXAMPLE:
+        if before and before[-1].strip() == NOT_AN_EXAMPLE and not with_illustrations:
             continue
         line = text.count("\n", 0, match.start()) + 1
-        blocks.append((f"{path.relative_to(ROOT)}:{line}", match.group(3)))
+        code = match.group(3)
+        if match.group(2).lower() == "pycon":  # the statements typed, without prompts or output
+            code = "".join(row[4:] + "\n" for row in code.splitlines() if row[:4] in PROMPTS)
+        blocks.append((f"{path.relative_to(ROOT)}:{line}", code))
     return blocks
 
 
-BLOCKS = [block for path in [README, *PAGES] for block in python_blocks(path)]
+QUOTED = [(where, block) for path in [README, *PAGES] for where, block in python_blocks(path)]
+ALL_BLOCKS = [
+    block for path in [README, *PAGES] for block in python_blocks(path, with_illustrations=True)
+]
 
 
-@pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[where for where, _ in BLOCKS])
+def parse(where: str, block: str) -> ast.Module:
+    """The block as a module of its own: it must parse once dedented, as a reader pastes it."""
+    try:
+        return ast.parse(textwrap.dedent(block), filename=where)
+    except SyntaxError as exc:
+        pytest.fail(f"{where} is not a whole piece of Python ({exc.msg}, line {exc.lineno})")
+
+
+def leading_imports(tree: ast.Module) -> list[ast.stmt]:
+    """The import statements the block begins with."""
+    imports = []
+    for statement in tree.body:
+        if not isinstance(statement, ast.Import | ast.ImportFrom):
+            break
+        imports.append(statement)
+    return imports
+
+
+def unbound_names(where: str, code: str) -> list[str]:
+    """Names the block reads as globals but neither imports nor defines (builtins aside)."""
+    top = symtable.symtable(code, where, "exec")
+    bound = {
+        symbol.get_name()
+        for symbol in top.get_symbols()
+        if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()
+    }
+    unbound: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        unbound.update(
+            symbol.get_name()
+            for symbol in table.get_symbols()
+            if symbol.is_referenced() and symbol.is_global()
+        )
+    return sorted(unbound - bound - PREDEFINED)
+
+
+def import_bindings(statements: list[ast.stmt]) -> set[tuple[str, str]]:
+    """(name bound, what it is bound to) for each import among the statements, at any depth."""
+    bindings = set()
+    for node in (sub for statement in statements for sub in ast.walk(statement)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".", 1)[0]
+                bindings.add((bound, alias.name if alias.asname else bound))
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            bindings.update((a.asname or a.name, f"{module}:{a.name}") for a in node.names)
+    return bindings
+
+
+@pytest.mark.parametrize(("where", "block"), ALL_BLOCKS, ids=[where for where, _ in ALL_BLOCKS])
+def test_snippet_runs_with_the_imports_shown(where, block):
+    """Each Python block begins with its imports, they run, and every name it uses is defined."""
+    tree = parse(where, block)
+    imports = leading_imports(tree)
+    later = [
+        ast.unparse(node)
+        for node in tree.body[len(imports) :]
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    assert later == [], f"{where} imports below its first line of code: {later}"
+    namespace: dict[str, object] = {"__name__": "docs_snippet"}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            # A handler module imported here may prefetch: it must reach no AWS, nor wait.
+            for variable, value in {**FAKE_AWS_ENVIRONMENT, **OFFLINE}.items():
+                patch.setenv(variable, value)
+            exec(compile(ast.Module(body=imports, type_ignores=[]), where, "exec"), namespace)
+    except ImportError as exc:
+        pytest.fail(f"{where}: its import fails: {exc}")
+    missing = unbound_names(where, textwrap.dedent(block))
+    assert missing == [], f"{where} uses {', '.join(missing)} without importing or defining it"
+
+
+@pytest.mark.parametrize(("where", "block"), QUOTED, ids=[where for where, _ in QUOTED])
 def test_snippet_comes_from_a_file(where, block):
-    """Every Python block of the README and the site stands verbatim in an example or a test."""
-    snippet = stripped_lines(without_file_comments(block))
-    assert any(snippet in source for source in SOURCES), f"{where} quotes no file:\n{snippet}"
+    """The code of each block stands verbatim in an example or a test, which has its imports."""
+    tree = parse(where, block)
+    imports = leading_imports(tree)
+    # The code below the imports, cut where the parsed block (file comments included) says.
+    first_code = tree.body[len(imports)].lineno if len(tree.body) > len(imports) else None
+    below = textwrap.dedent(block).splitlines()[first_code - 1 :] if first_code else []
+    code = stripped_lines(without_file_comments("\n".join(below)))
+    quoting = [path for path, source in SOURCES.items() if code in source]
+    assert quoting, f"{where} quotes no file:\n{code}"
+    whole = stripped_lines(without_file_comments(textwrap.dedent(block)))
+    if any(whole in SOURCES[path] for path in quoting):
+        return  # the imports too stand in the file, just above the code (or in a quoted string)
+    shown = import_bindings(imports)
+    for path in quoting:
+        if shown <= import_bindings(ast.parse(path.read_text()).body):
+            return
+    files = ", ".join(str(path.relative_to(ROOT)) for path in quoting)
+    pytest.fail(f"{where}: its imports are not those of the file it quotes ({files})")
 
 
 def test_the_blocks_are_found():
     """The scan sees the site's examples: the SSM page alone quotes several files."""
     ssm = python_blocks(DOCS / "ssm.md")
     assert len(ssm) >= 5
-    assert ssm[0][1].startswith("class SingleParameter(containers.DeclarativeContainer):")
+    assert ssm[0][1].startswith("# containers/ssm.py\nfrom dependency_injector import containers")
+
+
+CONTAINER = """\
+from dependency_injector import containers
+
+from lambda_cache_di import SSMParameter
+
+
+class LongerMaxAge(containers.DeclarativeContainer):
+    \"\"\"One parameter kept for five minutes.\"\"\"
+
+    app_var = SSMParameter("/production/app/var", max_age_in_seconds=300)
+"""
+
+
+def test_a_snippet_that_lacks_an_import_is_named_with_the_name():
+    """A block that uses a name it does not import fails, naming the page, line and name."""
+    lacking = CONTAINER.replace("from lambda_cache_di import SSMParameter\n", "")
+    with pytest.raises(AssertionError, match=r"^docs/x\.md:3 uses SSMParameter without importing"):
+        test_snippet_runs_with_the_imports_shown("docs/x.md:3", lacking)
+    test_snippet_runs_with_the_imports_shown("docs/x.md:3", CONTAINER)
+
+
+def test_an_import_that_fails_is_reported():
+    """An import of a name the module does not have fails the block, not the whole run."""
+    wrong = CONTAINER.replace("import SSMParameter", "import SSMParameter, NoSuchThing")
+    with pytest.raises(pytest.fail.Exception, match=r"docs/x\.md:3: its import fails: cannot"):
+        test_snippet_runs_with_the_imports_shown("docs/x.md:3", wrong)
+
+
+def test_imports_must_come_first_and_fragments_fail():
+    """Imports below the code, and an indented fragment cut out of a function, both fail."""
+    late = "x = 1\nimport json\n\nprint(json.dumps(x))\n"
+    with pytest.raises(AssertionError, match=r"imports below its first line of code"):
+        test_snippet_runs_with_the_imports_shown("docs/x.md:3", late)
+    with pytest.raises(pytest.fail.Exception, match=r"docs/x\.md:3 is not a whole piece"):
+        test_snippet_runs_with_the_imports_shown("docs/x.md:3", "    return x\nfoo()\n")
+
+
+def test_a_quote_must_show_the_imports_of_its_file():
+    """Code found in a file, under an import that file does not make, is refused."""
+    test_snippet_comes_from_a_file("docs/x.md:3", CONTAINER)
+    foreign = "import os\n" + CONTAINER
+    with pytest.raises(pytest.fail.Exception, match=r"imports are not those of the file"):
+        test_snippet_comes_from_a_file("docs/x.md:3", foreign)
 
 
 def test_not_an_example_marker_is_rare():

@@ -69,7 +69,7 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
         metavar="MODULE:CONTAINER",
-        help="for example lambda_cache_di.tools.demo_app.app:AppContainer",
+        help="for example lambda_cache_di.tools.demo_app.orders_container:AppContainer",
     )
     parser.add_argument(
         "--app-dir", default=".", help="folder MODULE is imported from (default: current folder)"

@@ -26,7 +26,7 @@ def load_container(spec: str, *, app_dir: str | None = None) -> Any:
     if not sep or not module_name or not attribute:
         raise TargetError(
             f"{spec!r} is not MODULE:CONTAINER "
-            "(for example lambda_cache_di.tools.demo_app.app:AppContainer)"
+            "(for example lambda_cache_di.tools.demo_app.orders_container:AppContainer)"
         )
     if app_dir is not None and app_dir not in sys.path:
         sys.path.insert(0, app_dir)

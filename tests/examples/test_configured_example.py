@@ -10,20 +10,22 @@ from typing import Any
 
 import pytest
 
-from examples.db_creds import DbCreds
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import ConfigurationError, prefetch
 from tests.cli import run_cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-CREDS = {"host": "db.prod", "user": "orders", "password": "pw-5e1b"}
+CREDS = {"username": "orders", "password": "pw-5e1b", "host": "db.prod", "port": 5432}
 STAGE = {"TABLE_PARAMETER": "/prod/orders/table", "DB_SECRET": "prod/orders/db"}
 
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, aws_client: Any) -> Iterator[dict[str, str]]:
     """The stage's names in the environment, and its resources in moto."""
-    aws_client("ssm").put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
-    aws_client("secretsmanager").create_secret(
+    # A roomy timeout: moto loads a service's backend on its first request, slowly on a busy host.
+    ssm = aws_client("ssm", read_timeout=30)
+    ssm.put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
+    aws_client("secretsmanager", read_timeout=30).create_secret(
         Name="prod/orders/db", SecretString=json.dumps(CREDS)
     )
     for name, value in STAGE.items():
@@ -51,13 +53,13 @@ class TestConfiguredNames:
             "db_user": "orders",
         }
         assert module.container.table_name.max_age_in_seconds == 120.0
-        assert module.container.db_creds() == DbCreds(**CREDS)
+        assert module.container.db_credentials() == DbCredentials(**CREDS)
 
     def test_prefetch(self, environment: dict[str, str], load: Callable[[], ModuleType]) -> None:
         """prefetch resolves the names and fills both providers."""
         module = load()
         assert prefetch(module.container) == {}
-        assert module.container.table_name.fresh and module.container.db_creds.fresh
+        assert module.container.table_name.fresh and module.container.db_credentials.fresh
 
     def test_unset_variable(
         self, load: Callable[[], ModuleType], monkeypatch: pytest.MonkeyPatch
@@ -75,8 +77,8 @@ class TestConfiguredNames:
         """Overridden providers need no name at all: nothing is resolved."""
         module = load()
         container = module.container
-        fake = DbCreds(host="localhost", user="test", password="test")
-        with container.table_name.override("test-table"), container.db_creds.override(fake):
+        fake = DbCredentials(username="test", password="test", host="localhost", port=5432)
+        with container.table_name.override("test-table"), container.db_credentials.override(fake):
             assert module.handler({}, None) == {
                 "table": "test-table",
                 "db_host": "localhost",
@@ -129,9 +131,9 @@ class TestTools:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.splitlines() == [
-            "PROVIDER    RESOURCE            RESULT",
-            "table_name  /prod/orders/table  OK",
-            "db_creds    prod/orders/db      OK",
+            "PROVIDER        RESOURCE            RESULT",
+            "table_name      /prod/orders/table  OK",
+            "db_credentials  prod/orders/db      OK",
             "2 providers, 0 failed",
         ]
         assert "pw-5e1b" not in done.stdout + done.stderr

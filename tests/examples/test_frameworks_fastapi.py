@@ -13,7 +13,7 @@ from fastapi import FastAPI, Header
 from fastapi.testclient import TestClient
 from mangum import Mangum
 
-from containers.web import WebValues
+from containers.fastapi_orders import WebContainer
 from examples.fastapi_orders import authorize
 from lambda_cache_di import set_clock
 from lambda_cache_di.testing import LambdaContext
@@ -173,7 +173,7 @@ unsafe_app = FastAPI()
 @inject
 def list_orders_without_depends(
     x_api_key: str = Header(),
-    api_key: str = Provide[WebValues.api_key],  # WRONG: FastAPI reads this from ?api_key=
+    api_key: str = Provide[WebContainer.api_key],  # WRONG: FastAPI reads this from ?api_key=
 ) -> dict:
     authorize(x_api_key, api_key)
     return {"orders": []}
@@ -182,7 +182,7 @@ def list_orders_without_depends(
 @pytest.fixture
 def unsafe_handler() -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
     """The route above, wired to a container whose API key is the real one."""
-    container = WebValues()
+    container = WebContainer()
     container.api_key.override(KEY)
     container.wire(modules=[sys.modules[__name__]])
     handler = Mangum(unsafe_app, lifespan="off")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from examples.churn_model import load_model
+from examples.app.churn_model import load_model
 from lambda_cache_di import S3File, set_clock
 from lambda_cache_di.providers.discovery import cached_providers
 from lambda_cache_di.testing import FakeClock

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from examples.secret_credentials import DbCredentials
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import set_clock
 from lambda_cache_di.fetchers.clients import default_client
 from lambda_cache_di.testing import FakeClock
@@ -132,7 +132,7 @@ class TestAgainstMoto:
         assert calls == ["/prod/db/conn_string"] * 2
 
     def test_composition_is_cached(self, cold_start, secretsmanager):
-        """Ten invocations through a field and a dataclass make one GetSecretValue call."""
+        """Ten invocations through a field and a model make one GetSecretValue call."""
         module = cold_start("examples.secret_composition")
         calls = aws_calls("GetSecretValue")
         for _ in range(10):
@@ -145,7 +145,7 @@ class TestAgainstMoto:
         stats = module.container.db_secret.stats
         assert (stats.hits, stats.misses) == (19, 1)
         assert module.container.db_credentials() == DbCredentials(
-            "app", "pw-123456", "db.local", 5432
+            username="app", password="pw-123456", host="db.local", port=5432
         )
         assert "pw-123456" not in repr(module.container.db_credentials())
 

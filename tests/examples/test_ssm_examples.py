@@ -164,7 +164,7 @@ class TestByPathAndClientConfig:
 
     def test_client_config_override(self, cold_start, ssm):
         """The lazily created client carries the overriding Config and still fetches."""
-        module = cold_start("examples.client_config")
+        module = cold_start("examples.ssm_client_config")
         assert module.handler({}, None) == {"var": "production-value"}
         client = module.container.app_var.resolve_client()
         assert client.meta.config.read_timeout == 10

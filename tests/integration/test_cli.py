@@ -234,7 +234,7 @@ class TestReadme:
         """The JSON shown is what iam-policy prints for the demo's AppContainer."""
         result = run(
             "iam-policy",
-            "lambda_cache_di.tools.demo_app.app:AppContainer",
+            "lambda_cache_di.tools.demo_app.orders_container:AppContainer",
             "--region",
             "eu-west-1",
             "--account",
@@ -255,7 +255,7 @@ class TestReadme:
         aws_client("s3").create_bucket(Bucket="models")
         result = run(
             "check",
-            "lambda_cache_di.tools.demo_app.app:AppContainer",
+            "lambda_cache_di.tools.demo_app.orders_container:AppContainer",
             cwd=REPOSITORY,
             env={"AWS_ENDPOINT_URL": moto_endpoint, "TMPDIR": str(tmp_path)},
         )

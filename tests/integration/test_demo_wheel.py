@@ -72,7 +72,7 @@ def test_wheel_ships_the_demo_world_and_declares_the_extra(wheel: Path):
         names = set(archive.namelist())
         metadata_name = next(name for name in names if name.endswith(".dist-info/METADATA"))
         metadata = archive.read(metadata_name).decode()
-    for module in ("app", "orders", "orders_uncached", "world"):
+    for module in ("orders_container", "orders", "orders_uncached", "world"):
         assert f"lambda_cache_di/tools/demo_app/{module}.py" in names
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist: moto")]
     assert requires == ['Requires-Dist: moto[server]>=5.0.10; extra == "demo"']

@@ -24,6 +24,13 @@ TABLE = "orders-table-7c41d9e0b3"
 API_URL = "https://api.example.test"
 DB_CONN = "postgres://app:Snap-5f1c9e2a7d@db.internal:5432/orders"
 MODEL = {"version": "v7", "weights": {"apple": 1.5, "pear": 2.0}}
+# What examples/prefetch_app.py answers in this world.
+PREFETCH_RESPONSE = {
+    "table": TABLE,
+    "api": API_URL,
+    "user": "app",
+    "model": '{"version": "v7", "weights": {"apple": 1.5, "pear": 2.0}}',
+}
 
 StartRuntime = Callable[..., LambdaRuntime]
 

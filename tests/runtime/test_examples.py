@@ -6,15 +6,7 @@ import pytest
 
 from lambda_cache_di.testing import MotoServer
 from lambda_cache_di.testing.runtime import InvocationFailed, LambdaRuntime
-
-from .conftest import API_URL, TABLE, StartRuntime
-
-PREFETCH_RESPONSE = {
-    "table": TABLE,
-    "api": API_URL,
-    "user": "app",
-    "model": '{"version": "v7", "weights": {"apple": 1.5, "pear": 2.0}}',
-}
+from tests.runtime.conftest import PREFETCH_RESPONSE, TABLE, StartRuntime
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import StartRuntime
+from tests.runtime.conftest import StartRuntime
 
 
 def test_a_definition_error_at_import_is_an_init_error(start_runtime: StartRuntime):

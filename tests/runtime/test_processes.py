@@ -10,9 +10,9 @@ import pytest
 
 from lambda_cache_di.testing import MotoServer
 from lambda_cache_di.testing.runtime import LambdaRuntime
+from tests.runtime.conftest import StartRuntime
 
 from .. import workers
-from .conftest import StartRuntime
 
 MAX_AGE = 20.0  # long enough for eight workers to finish their inits on a busy machine
 

@@ -17,8 +17,7 @@ from lambda_cache_di.testing.runtime import (
     run_handler,
     runtime_environment,
 )
-
-from .conftest import REPOSITORY
+from tests.runtime.conftest import REPOSITORY
 
 
 @pytest.fixture

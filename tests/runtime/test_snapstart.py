@@ -8,8 +8,7 @@ import pytest
 
 from lambda_cache_di.testing import MotoServer
 from lambda_cache_di.testing.runtime import LambdaRuntime, secret_copies_in_memory
-
-from .conftest import DB_CONN, TABLE, StartRuntime
+from tests.runtime.conftest import DB_CONN, TABLE, StartRuntime
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc/<pid>/mem, which only Linux has"

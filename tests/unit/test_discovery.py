@@ -11,7 +11,6 @@ import pytest
 from dependency_injector import containers, providers
 from moto import mock_aws
 
-from containers.graph import GraphApp
 from lambda_cache_di import (
     CachedProvider,
     Secret,
@@ -26,6 +25,7 @@ from lambda_cache_di.testing import FakeClock
 from lambda_cache_di.tools.check import OK, check_container
 from lambda_cache_di.tools.cli import main
 from lambda_cache_di.tools.iam import policy_for
+from tests.unit.graph_app import GraphApp
 
 GRAPH_NAMES = [
     "table_name",

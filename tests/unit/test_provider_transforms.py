@@ -28,7 +28,7 @@ from lambda_cache_di.testing import FakeClock
 MARKER = "hunter2-93af"
 
 
-class DbCreds(BaseModel):
+class UserPassword(BaseModel):
     user: str
     password: str
 
@@ -78,16 +78,16 @@ class TestCallables:
         """model_validate_json runs once per fetch; warm calls return the same model."""
         calls: list[str] = []
 
-        def validate(text: str) -> DbCreds:
+        def validate(text: str) -> UserPassword:
             calls.append("validate")
-            return DbCreds.model_validate_json(text)
+            return UserPassword.model_validate_json(text)
 
         clock = FakeClock()
         provider = Secret(
             "/app/db", transform=validate, client=clients["secretsmanager"], clock=clock
         )
         first = provider()
-        assert first == DbCreds(user="app", password=MARKER)
+        assert first == UserPassword(user="app", password=MARKER)
         assert provider() is first
         assert calls == ["validate"]
         clock.tick(61)
@@ -200,12 +200,12 @@ class TestPrefetch:
         """A batched Secret and SSMParameter are cached transformed; a call makes no request."""
         container = containers.DynamicContainer()
         container.creds = Secret(
-            "/app/db", transform=DbCreds.model_validate_json, client=clients["secretsmanager"]
+            "/app/db", transform=UserPassword.model_validate_json, client=clients["secretsmanager"]
         )
         container.a = SSMParameter("/app/a", transform=int, client=clients["ssm"])
         assert prefetch(container) == {}
         assert container.creds.stats.misses == 1
-        assert container.creds() == DbCreds(user="app", password=MARKER)
+        assert container.creds() == UserPassword(user="app", password=MARKER)
         assert container.a() == 1
         assert container.creds.stats.misses == 1
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from dependency_injector.wiring import Provide, inject
 
-from .app import AppContainer
+from lambda_cache_di.tools.demo_app.orders_container import AppContainer
 
 
 @inject
@@ -29,3 +29,4 @@ def handler(
 
 
 container = AppContainer()  # created once per execution environment (cold start)
+container.wire(modules=[__name__])

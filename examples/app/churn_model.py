@@ -1,4 +1,4 @@
-"""A JSON churn model: read from the downloaded file, and scored."""
+"""A JSON churn model: read from the downloaded file, and scored (no caching, no container)."""
 
 from __future__ import annotations
 

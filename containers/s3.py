@@ -2,16 +2,13 @@
 
 from dependency_injector import containers, providers
 
-from examples.churn_model import load_model
+from examples.app.churn_model import load_model
 from lambda_cache_di import AwsClients, S3File
-
-DAY = 24 * 60 * 60
 
 
 class SingleFile(containers.DeclarativeContainer):
     """One S3 object copied to /tmp and kept for the default minute."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.s3_single_file"])
     aws = providers.Container(AwsClients)
     status_file = S3File("s3://bucket-name/path/to/object.json", client=aws.s3)
 
@@ -19,14 +16,12 @@ class SingleFile(containers.DeclarativeContainer):
 class FileLongerMaxAge(containers.DeclarativeContainer):
     """One S3 object kept for five minutes."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.s3_longer_max_age"])
     status_file = S3File("s3://bucket-name/path/to/object.json", max_age_in_seconds=300)
 
 
 class CheckBeforeDownload(containers.DeclarativeContainer):
     """Two objects kept for five minutes: one checked with its ETag, one downloaded again."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.s3_check_before_download"])
     # An unchanged object costs one GetObject answered 304, with no body.
     status_file = S3File(
         "s3://bucket-name/path/to/object.json", max_age_in_seconds=300, check_before_download=True
@@ -40,9 +35,8 @@ class CheckBeforeDownload(containers.DeclarativeContainer):
 class Model(containers.DeclarativeContainer):
     """A model file kept for a day and parsed once per download, not once per invocation."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.s3_model"])
     # The transform gets the local Path after each download; an unchanged object
     # (a 304 at expiry) keeps the model parsed last time.
     model = S3File(
-        "s3://models-bucket/churn/model.json", max_age_in_seconds=DAY, transform=load_model
+        "s3://models-bucket/churn/model.json", max_age_in_seconds=24 * 60 * 60, transform=load_model
     )

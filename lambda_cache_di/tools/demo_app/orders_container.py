@@ -1,4 +1,4 @@
-"""The example application's container: one cached provider per parameter, secret and file."""
+"""The orders handler's container: one cached provider per parameter, secret and file."""
 
 from dependency_injector import containers, providers
 
@@ -7,8 +7,6 @@ from lambda_cache_di import AwsClients, S3File, Secret, SSMParameter
 
 class AppContainer(containers.DeclarativeContainer):
     """What the orders handler needs, each value with its own max age."""
-
-    wiring_config = containers.WiringConfiguration(modules=[".orders"])
 
     aws = providers.Container(AwsClients)
 

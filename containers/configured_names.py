@@ -2,14 +2,13 @@
 
 from dependency_injector import containers, providers
 
-from examples.db_creds import DbCreds
+from examples.app.credentials import DbCredentials
 from lambda_cache_di import AwsClients, Secret, SSMParameter
 
 
 class ConfiguredApp(containers.DeclarativeContainer):
     """One container for every stage: the handler module fills `config` from the environment."""
 
-    wiring_config = containers.WiringConfiguration(modules=["examples.configured_names"])
     config = providers.Configuration()
     aws = providers.Container(AwsClients)
     # Resolved and checked on first use (a call, prefetch, iam-policy or check).
@@ -17,6 +16,6 @@ class ConfiguredApp(containers.DeclarativeContainer):
         config.table_parameter, max_age_in_seconds=config.max_age, client=aws.ssm
     )
     # The JSON secret is validated once per fetch, not once per invocation.
-    db_creds = Secret(
-        config.db_secret, transform=DbCreds.model_validate_json, client=aws.secretsmanager
+    db_credentials = Secret(
+        config.db_secret, transform=DbCredentials.model_validate_json, client=aws.secretsmanager
     )

@@ -1,0 +1,1 @@
+"""Application code of the examples: models, drivers, credentials; no caching, no container."""
