@@ -113,3 +113,65 @@ def test_a_missing_function_is_named():
     result = run_demo("--handler", "lambda_cache_di.tools.demo_app.orders:nope")
     assert result.returncode != 0
     assert "has no function 'nope'" in result.stderr
+
+
+GREETER = """
+from dependency_injector import containers
+from dependency_injector.wiring import Provide, inject
+
+from lambda_cache_di import SSMParameter
+
+
+class Container(containers.DeclarativeContainer):
+    table = SSMParameter("/prod/orders/table")
+
+
+@inject
+def handler(event, context, table: str = Provide[Container.table]):
+    return {"message": f"Hello, {event['name']}!", "table": table}
+
+
+container = Container()
+container.wire(modules=[__name__])
+"""
+
+
+def run_greeter(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The demo on a user's handler that reads `event["name"]`, from an empty folder."""
+    (tmp_path / "greeter.py").write_text(GREETER)
+    command = [sys.executable, "-m", "lambda_cache_di", "demo", "--handler", "greeter:handler"]
+    return subprocess.run(
+        [*command, "--invocations", "3", *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_event_as_json_text_reaches_a_users_handler(tmp_path):
+    """`--event JSON` is the event of every invocation; no uncached twin runs by default."""
+    result = run_greeter(tmp_path, "--event", '{"name": "Ada"}')
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "| table | /prod/orders/table | 60 s | 2 | 1 | 0 |" in lines
+    assert "| AWS requests | with lambda-cache-di (`greeter:handler`) |" in lines
+    assert "Same answers" not in result.stdout
+
+
+def test_event_from_a_file(tmp_path):
+    """`--event FILE` reads the event from a JSON file."""
+    (tmp_path / "event.json").write_text('{"name": "Grace"}')
+    result = run_greeter(tmp_path, "--event", "event.json")
+    assert result.returncode == 0, result.stderr
+    assert "| AmazonSSM.GetParameter | 1 |" in result.stdout.splitlines()
+
+
+def test_a_handler_that_raises_names_the_event_option(tmp_path):
+    """Without the event it expects, a handler's KeyError ends the demo in one line, no trace."""
+    result = run_greeter(tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "demo: greeter:handler raised KeyError at invocation 1 "
+        f"({tmp_path / 'greeter.py'}, line 14); pass the event it expects with --event FILE|JSON\n"
+    )
