@@ -32,17 +32,33 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOT_PAGES = ["getting-started", "testing", "api/providers"]
 # Runs in the page after it loaded: code blocks wider than their box (they would scroll
-# sideways), and code in a table cell with no space that is broken over two lines.
+# sideways), and words in table cells broken over two lines between two letters or digits
+# ("moto_endpoin" / "t"); a break after a hyphen or a slash is fine.
 LAYOUT_CHECK = """<script>
+function lineBreaksWithinWords(element) {
+  var found = [], walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+    var range = document.createRange(), top = null;
+    for (var i = 0; i < node.length; i++) {
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      var rect = range.getBoundingClientRect();
+      if (rect.width === 0) continue;
+      if (top !== null && rect.top > top + 2 && /\\w\\w/.test(node.data.slice(i - 1, i + 1))) {
+        found.push(node.data);
+      }
+      top = rect.top;
+    }
+  }
+  return found;
+}
 window.addEventListener("load", function () {
   var scrolling = [], broken = [];
   document.querySelectorAll("pre > code").forEach(function (code) {
     if (code.scrollWidth > code.clientWidth + 1) scrolling.push(code.textContent.slice(0, 60));
   });
-  document.querySelectorAll("table code").forEach(function (code) {
-    if (!/\\s/.test(code.textContent) && code.getClientRects().length > 1) {
-      broken.push(code.textContent);
-    }
+  document.querySelectorAll("td, th").forEach(function (cell) {
+    broken = broken.concat(lineBreaksWithinWords(cell));
   });
   document.body.setAttribute("data-layout", JSON.stringify({
     width: window.innerWidth,
