@@ -146,7 +146,7 @@ def test_1_changes_clock_and_overrides(fake_clock, invalidate_caches):
     invalidate_caches(container)
     set_clock(container, fake_clock)
     container.value.override(providers.Object("fake"))
-    container.label.override(providers.Object("fake label"))
+    container.override_providers(label=providers.Object("fake label"))  # without `with`
     assert container.value.clock is fake_clock
     assert (container.value(), container.label()) == ("fake", "fake label")
 
