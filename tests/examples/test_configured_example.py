@@ -22,7 +22,9 @@ STAGE = {"TABLE_PARAMETER": "/prod/orders/table", "DB_SECRET": "prod/orders/db"}
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, aws_client: Any) -> Iterator[dict[str, str]]:
     """The stage's names in the environment, and its resources in moto."""
-    aws_client("ssm").put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
+    # moto's first SSM call of a world loads its defaults: slow on a loaded machine.
+    ssm = aws_client("ssm", read_timeout=60)
+    ssm.put_parameter(Name="/prod/orders/table", Value="orders", Type="String")
     aws_client("secretsmanager").create_secret(
         Name="prod/orders/db", SecretString=json.dumps(CREDS)
     )
