@@ -17,7 +17,12 @@ class ConfigurationError(LambdaCacheError, ValueError):
 
 
 class NotFoundError(LambdaCacheError, LookupError):
-    """Raised at fetch when parameters, secrets or objects do not exist; `.names` lists them all."""
+    """Raised at fetch when parameters, secrets or objects do not exist; `.names` lists them all.
+
+    Args:
+        names: every name that was not found.
+        message: the message; by default `not found: ` and the names.
+    """
 
     def __init__(self, names: Iterable[str], message: str | None = None) -> None:
         self.names: tuple[str, ...] = tuple(names)
@@ -29,6 +34,10 @@ class FetchError(LambdaCacheError):
 
     `transient` tells whether a retry may succeed (throttling, 5xx, connection
     errors, timeouts): only such failures may be answered with stale data.
+
+    Args:
+        message: what failed and where, never a value.
+        transient: whether a retry may succeed.
     """
 
     def __init__(self, message: str, *, transient: bool = False) -> None:

@@ -44,7 +44,14 @@ class CallableSource(NamedTuple):
 
 
 class CacheStats(NamedTuple):
-    """How a cached value has been used: counts only, never the value."""
+    """How a cached value has been used: counts only, never the value.
+
+    Attributes:
+        hits: calls answered from the cache.
+        misses: calls that fetched.
+        errors: fetches that failed.
+        stale: calls answered with a stale value after a transient failure.
+    """
 
     hits: int = 0
     misses: int = 0

@@ -46,6 +46,28 @@ class CachedProvider(providers.Provider[T], Generic[T]):
     `_describe`. The first argument and `max_age_in_seconds` may be providers
     (`config.param_name`): they are resolved and checked once, on first use, by
     `resolve()`, and stay fixed after that.
+
+    Args:
+        definition: what to fetch, the first argument of each provider (a name, a
+            list of names, a path, an S3 URI), or a provider of it.
+        max_age_in_seconds: how old a cached value may be; `0` fetches on every
+            call. `None` reads `LAMBDA_CACHE_DI_MAX_AGE`, else 60. May be a provider.
+        client: a boto3 client, or a provider of one (`aws.ssm` of `AwsClients`);
+            `None` uses a shared default client created from the environment.
+        stale_if_error_in_seconds: after a transient failure (throttling, 5xx,
+            connection error, timeout), serve the last good value while it is
+            younger than max age + this.
+        backoff_cap_in_seconds: the longest back-off window after repeated failures.
+        jitter: a fraction in [0, 1): each fetched value lives
+            `max_age * (1 - jitter * random())`, so a fleet spreads its refreshes.
+        clock: the monotonic clock that ages values (tests pass a `FakeClock`).
+        transform: `"json"`, or a callable applied once per fetched value (per
+            value in a group); what it returns is cached.
+        shared: share the value with the other processes of the environment:
+            `True`, `False`, or `None` for the automatic rule.
+
+    Raises:
+        ConfigurationError: an argument is malformed (an empty name, a negative age, ...).
     """
 
     __slots__ = (

@@ -36,6 +36,12 @@ class Derived(providers.Provider[T], Generic[T]):
     then `close(old)` is called if given. An error in `close` is logged (its
     type only) and the new object is returned all the same. An error in
     `factory` propagates and keeps nothing.
+
+    Args:
+        factory: the callable that builds the object.
+        *args: its positional arguments: providers or plain values.
+        close: called with the old object after a rebuild, if given.
+        **kwargs: its keyword arguments: providers or plain values.
     """
 
     __slots__ = (

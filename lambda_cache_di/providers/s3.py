@@ -42,6 +42,18 @@ class S3File(CachedProvider[Any]):
     resolved on first use. A `transform` callable gets the `Path` once per
     download (an unchanged object keeps its transformed value), and what it
     returns is what the provider returns.
+
+    Args:
+        uri: `"s3://bucket/key"`, or a provider of it.
+        check_before_download: refresh an expired copy with a conditional
+            GetObject (no body when unchanged) rather than a full download.
+        local_path: the exact absolute path of the copy, instead of a name under `directory`.
+        directory: the folder of the copy; by default the shared folder.
+        free_space: a function of a folder returning its free bytes, checked
+            before a download (tests pass a fake).
+        download_timeout_in_seconds: how long the whole body of one download may take.
+        **options: the keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, `transform`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = (

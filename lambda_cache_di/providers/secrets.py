@@ -58,6 +58,14 @@ class Secret(CachedProvider[Any]):
     The transform runs at fetch (`"json"` parses the document), so a value it
     refuses raises TransformError and nothing is cached. Its result is shared
     by every call until it expires: treat it as read-only.
+
+    Args:
+        secret_id: the secret's name or ARN, or a provider of it.
+        transform: `"json"`, or a callable applied to each fetched value.
+        version_stage: a staging label (`AWSPREVIOUS`, ...) instead of AWSCURRENT.
+        version_id: a version id instead of AWSCURRENT.
+        **options: the other keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = ("_secret_id", "_version_id", "_version_stage")
@@ -161,6 +169,12 @@ class Secrets(CachedProvider[dict[str, Any]]):
     Keys are the last path segment of each secret's name (for an ARN, of the
     name without AWS's `-XXXXXX` suffix), or the keys of a mapping `{key: id}`.
     `transform` applies to each value; one value it refuses fails the lot.
+
+    Args:
+        ids: a list of secret names or ARNs, or a mapping `{key: id}`, or a provider of either.
+        transform: `"json"`, or a callable applied to each value.
+        **options: the other keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = ("_keyed",)

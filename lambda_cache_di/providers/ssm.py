@@ -35,6 +35,12 @@ class SSMParameter(CachedProvider[Any]):
     """One parameter: `str` for String and SecureString (decrypted), `list[str]` for StringList.
 
     `name` may be a provider (`config.param_name`), resolved on first use.
+
+    Args:
+        name: the parameter's name (`/app/table`), optionally with a `:version`
+            or `:label` selector, or a provider of it.
+        **options: the keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, `transform`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = ("_name",)
@@ -88,6 +94,11 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
 
     Keys are the last path segment of each name, or the keys of a mapping
     `{key: name}`. A transform applies to each value.
+
+    Args:
+        names: a list of parameter names, or a mapping `{key: name}`, or a provider of either.
+        **options: the keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, `transform`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = ("_keyed",)
@@ -144,6 +155,12 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
 
     A transform applies to each value; `"json"` is not offered here, since a
     path usually mixes plain values with documents.
+
+    Args:
+        path: the path prefix (`/app/`), or a provider of it.
+        recursive: whether the levels below the path are read too.
+        **options: the keyword arguments every cached provider takes
+            (`max_age_in_seconds`, `client`, `transform`, ...), listed on `CachedProvider`.
     """
 
     __slots__ = ("_path", "_recursive")

@@ -1,6 +1,7 @@
 """Helpers for testing handlers that use lambda_cache_di: a fake clock, a Lambda context, moto.
 
-moto is a test dependency, imported only when a server is started.
+moto comes with the `demo` extra (`pip install 'lambda-cache-di[demo]'`) and is
+imported only when a server is started.
 """
 
 from __future__ import annotations
@@ -14,6 +15,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+# The runtime emulator's error, importable from here as the testing page shows.
+from .runtime_api import InvocationFailed
+
+__all__ = [
+    "FAKE_AWS_ENVIRONMENT",
+    "MOTO_MISSING",
+    "CognitoIdentity",
+    "FakeClock",
+    "InvocationFailed",
+    "LambdaContext",
+    "MotoServer",
+    "RequestCounter",
+    "moto_server",
+    "operation_of",
+]
+
+MOTO_MISSING = (
+    "moto is not installed: MotoServer and the moto_server and moto_endpoint fixtures "
+    "need the demo extra: pip install 'lambda-cache-di[demo]'"
+)
 # Credentials and region that can only ever reach a local emulator.
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -25,7 +46,11 @@ FAKE_AWS_ENVIRONMENT = {
 
 
 class FakeClock:
-    """A monotonic clock that moves only when told to: pass it as `clock=` or to `set_clock`."""
+    """A monotonic clock that moves only when told to: pass it as `clock=` or to `set_clock`.
+
+    Args:
+        start: the reading before the first `tick`, in seconds.
+    """
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
@@ -41,7 +66,12 @@ class FakeClock:
 
 
 class CognitoIdentity:
-    """The `identity` of a Lambda context: set only for calls from the AWS Mobile SDK."""
+    """The `identity` of a Lambda context: set only for calls from the AWS Mobile SDK.
+
+    Args:
+        cognito_identity_id: the Amazon Cognito identity, or `None`.
+        cognito_identity_pool_id: the Amazon Cognito identity pool, or `None`.
+    """
 
     def __init__(
         self, cognito_identity_id: str | None = None, cognito_identity_pool_id: str | None = None
@@ -56,6 +86,18 @@ class LambdaContext:
     `get_remaining_time_in_millis()` counts down from `timeout_in_seconds`
     by `clock` (pass a FakeClock to control it), from the moment of creation.
     As in Lambda's runtime, `memory_limit_in_mb` is a string.
+
+    Args:
+        function_name: the function's name; also in `invoked_function_arn` and the log group.
+        function_version: `$LATEST` or a version number.
+        region: the region in `invoked_function_arn`.
+        account: the account id in `invoked_function_arn`.
+        memory_limit_in_mb: the configured memory, kept as a string.
+        timeout_in_seconds: the time `get_remaining_time_in_millis()` counts down from.
+        aws_request_id: the request id; a new UUID when `None`.
+        identity: the Cognito identity; an empty `CognitoIdentity` when `None`.
+        client_context: the mobile client context, `None` as for any other caller.
+        clock: the monotonic clock the countdown reads.
     """
 
     def __init__(
@@ -98,7 +140,11 @@ def operation_of(environ: dict[str, Any]) -> str:
 
 
 class RequestCounter:
-    """WSGI middleware that counts requests per AWS operation, moto's own API left out."""
+    """WSGI middleware that counts requests per AWS operation, moto's own API left out.
+
+    Args:
+        app: the WSGI application whose requests are counted.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -113,10 +159,17 @@ class RequestCounter:
 
 
 class MotoServer:
-    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, counting requests."""
+    """moto's ThreadedMotoServer on 127.0.0.1 and a free port, counting requests.
+
+    Raises `ModuleNotFoundError` naming the extra to install when moto is missing.
+    """
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
+        try:
+            from moto.server import ThreadedMotoServer
+        except ModuleNotFoundError as exc:
+            # moto itself, or its server's own dependencies (flask, ...): the same extra.
+            raise ModuleNotFoundError(f"{MOTO_MISSING} ({exc})", name=exc.name) from exc
 
         self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""

@@ -10,7 +10,9 @@ Fixtures:
 - `lambda_context`: a `LambdaContext`; `@pytest.mark.lambda_context(...)`
   passes keyword arguments to it (`timeout_in_seconds=`, `function_name=`, ...).
 - `invalidate_caches`: call it with containers (`invalidate_caches(container)`)
-  to drop their cached values at once and again after the test.
+  to drop their cached values at once; after the test their values are
+  dropped again, and the clocks (`set_clock`) and overrides of their providers
+  are put back as they were at the call.
 - `lambda_runtime`: call it with a handler (`lambda_runtime("app.handler")`)
   to run that module under the real Lambda runtime interface client
   (`python -m awslambdaric`, which must be installed) polling a Runtime API
@@ -34,8 +36,8 @@ from typing import Any
 import pytest
 
 from ..fetchers.clients import reset_default_clients
-from ..providers.discovery import invalidate_all
-from . import FAKE_AWS_ENVIRONMENT, FakeClock, LambdaContext, MotoServer
+from ..providers.discovery import cached_providers, invalidate_all
+from . import FAKE_AWS_ENVIRONMENT, MOTO_MISSING, FakeClock, LambdaContext, MotoServer
 from .runtime import LambdaRuntime, run_handler
 
 # Variables that would send a service's requests somewhere other than AWS_ENDPOINT_URL.
@@ -59,7 +61,14 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """One moto server for the test session, on 127.0.0.1 and a free port."""
-    server = MotoServer()
+    try:
+        server = MotoServer()
+    except ModuleNotFoundError as exc:
+        missing = str(exc)
+    else:
+        missing = ""
+    if missing:  # failed outside the except block: one line, no chain of tracebacks
+        pytest.fail(missing if MOTO_MISSING in missing else MOTO_MISSING, pytrace=False)
     server.start()
     yield server
     server.stop()
@@ -93,19 +102,43 @@ def lambda_context(request: pytest.FixtureRequest) -> LambdaContext:
     return LambdaContext(**options)
 
 
+class _Snapshot:
+    """What a test may change in a container: its providers' clocks and overrides."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+        self.clocks = [(provider, provider.clock) for _, provider in cached_providers(container)]
+        self.overrides = [
+            (provider, len(provider.overridden))
+            for provider in (container, *container.traverse())
+            if hasattr(provider, "reset_last_overriding")
+        ]
+
+    def restore(self) -> None:
+        """Drop the values, and put the clocks and overrides back as they were."""
+        for provider, count in self.overrides:
+            while len(provider.overridden) > count:
+                provider.reset_last_overriding()
+        for cached, clock in self.clocks:
+            cached.clock = clock
+        invalidate_all(self.container)
+
+
 @pytest.fixture
 def invalidate_caches() -> Iterator[Callable[..., None]]:
-    """Call with containers: their caches are dropped now and again after the test."""
-    registered: list[Any] = []
+    """Call with containers: their values are dropped now; after the test, again, and
+    their clocks and overrides are restored."""
+    snapshots: list[_Snapshot] = []
 
     def invalidate(*containers: Any) -> None:
         for container in containers:
             invalidate_all(container)
-            registered.append(container)
+            snapshots.append(_Snapshot(container))
 
     yield invalidate
-    for container in registered:
-        invalidate_all(container)
+    # Newest first: a container registered twice ends as it was at its first registration.
+    for snapshot in reversed(snapshots):
+        snapshot.restore()
 
 
 @pytest.fixture

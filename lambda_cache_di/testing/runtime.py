@@ -49,15 +49,35 @@ class RuntimeExited(Exception):
 
 
 class LambdaRuntime:
-    """A handler module running under `awslambdaric`, and the emulator it polls."""
+    """A handler module running under `awslambdaric`, and the emulator it polls.
+
+    Made by `run_handler` (or the `lambda_runtime` fixture), not by hand.
+
+    Args:
+        api: the Runtime API emulator the process polls.
+        process: the `awslambdaric` process.
+        log: the file that holds the process's stdout and stderr.
+        workers: how many workers poll (`max_concurrency`, or 1).
+        handler: the handler string, `module.function`, quoted by `InvocationFailed`.
+        cwd: the process's working directory, quoted by `InvocationFailed`.
+    """
 
     def __init__(
-        self, api: RuntimeApi, process: subprocess.Popen[bytes], log: Path, workers: int
+        self,
+        api: RuntimeApi,
+        process: subprocess.Popen[bytes],
+        log: Path,
+        workers: int,
+        *,
+        handler: str | None = None,
+        cwd: str | None = None,
     ) -> None:
         self.api = api
         self.process = process
         self.log = log
         self.workers = workers
+        self.handler = handler
+        self.cwd = cwd
 
     @property
     def pid(self) -> int:
@@ -69,7 +89,8 @@ class LambdaRuntime:
 
         Raises `InvocationFailed` if the init failed, `RuntimeExited` if the runtime died.
         """
-        self._while_running(partial(self.api.wait_for_polls, self.workers), timeout)
+        with self._explained_failure():
+            self._while_running(partial(self.api.wait_for_polls, self.workers), timeout)
 
     def invoke(self, event: Any, timeout: float = 30.0) -> Any:
         """Invoke the handler with `event`; its JSON response, decoded.
@@ -78,10 +99,21 @@ class LambdaRuntime:
         if the runtime died first.
         """
         request_id = self.api.queue(event, timeout_in_seconds=timeout)
-        invocation = self._while_running(partial(self.api.result, request_id), timeout)
+        with self._explained_failure():
+            invocation = self._while_running(partial(self.api.result, request_id), timeout)
         if invocation.outcome != "response":
-            raise InvocationFailed(invocation)
+            raise InvocationFailed(invocation, handler=self.handler, cwd=self.cwd)
         return invocation.json()
+
+    @contextlib.contextmanager
+    def _explained_failure(self) -> Iterator[None]:
+        # The emulator knows nothing of the handler string or the folder: add them here.
+        try:
+            yield
+        except InvocationFailed as failure:
+            if failure.handler is not None:
+                raise
+            raise InvocationFailed(failure.invocation, handler=self.handler, cwd=self.cwd) from None
 
     def _while_running(self, wait: Callable[[float], T], timeout: float) -> T:
         # Wait in slices so that a runtime that died (no awslambdaric, a crash) fails fast.
@@ -237,4 +269,6 @@ def _start(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: one kill reaches every worker
         )
-    return LambdaRuntime(api, process, Path(log.name), workers)
+    return LambdaRuntime(
+        api, process, Path(log.name), workers, handler=handler, cwd=os.path.abspath(cwd)
+    )

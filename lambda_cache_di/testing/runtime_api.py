@@ -39,17 +39,40 @@ class Invocation:
 class InvocationFailed(Exception):
     """Raised when the handler's invocation ended in an error, or the runtime's init did.
 
-    `invocation.outcome` is `"error"` or `"init-error"`; `invocation.json()` is
-    the error document the runtime posted (`errorType`, `errorMessage`, ...).
+    The message quotes the runtime's `errorType` and `errorMessage`, and, when
+    raised by a `LambdaRuntime`, the handler string and the working directory
+    it was imported from: enough to see why a module could not be imported.
+
+    Args:
+        invocation: what the runtime posted; `invocation.outcome` is `"error"` or
+            `"init-error"`, `invocation.json()` the error document (`errorType`,
+            `errorMessage`, `stackTrace`).
+        handler: the handler string the runtime was started with, if known.
+        cwd: the runtime's working directory, if known.
     """
 
-    def __init__(self, invocation: Invocation) -> None:
-        try:
-            error_type = invocation.json().get("errorType")
-        except (ValueError, AttributeError):
-            error_type = invocation.error_type
-        super().__init__(f"{invocation.outcome} {invocation.request_id}: {error_type}")
+    def __init__(
+        self, invocation: Invocation, *, handler: str | None = None, cwd: str | None = None
+    ) -> None:
+        error_type, error_message = _error_of(invocation)
+        where = f" (handler {handler!r}, run in {cwd})" if handler is not None else ""
+        detail = f": {error_message}" if error_message else ""
+        reported = f"{invocation.outcome} {invocation.request_id}: {error_type}{detail}"
+        super().__init__(reported + where)
         self.invocation = invocation
+        self.handler = handler
+        self.cwd = cwd
+
+
+def _error_of(invocation: Invocation) -> tuple[str | None, str | None]:
+    """The `errorType` and `errorMessage` of the error document the runtime posted."""
+    try:
+        document = invocation.json()
+    except ValueError:
+        return invocation.error_type, None
+    if not isinstance(document, dict):
+        return invocation.error_type, None
+    return document.get("errorType", invocation.error_type), document.get("errorMessage")
 
 
 class RuntimeApi:

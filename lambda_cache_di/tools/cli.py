@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 # The demo's defaults, kept in one place; demo.py imports no AWS or moto at import.
-from .demo import DEFAULT_HANDLER, DEFAULT_SEED, DEFAULT_UNCACHED_HANDLER
+from .demo import DEFAULT_HANDLER, DEFAULT_SEED, DEFAULT_UNCACHED_HANDLER, DEMO_EVENT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,20 +19,81 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lambda-cache-di",
         description="Cached SSM parameters, secrets and S3 files for AWS Lambda, the DI way.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(commands)
 
-    demo = commands.add_parser(
-        "demo", help="run an example handler on an embedded moto server and count AWS calls"
+    iam = _add_command(
+        commands,
+        "iam-policy",
+        "print the least-privilege IAM policy a container's providers need",
+        "Print, as JSON, the IAM policy that lets a container's cached providers read "
+        "their parameters, secrets and files; notes on what it leaves out go to stderr.",
+    )
+    _add_target_arguments(iam)
+    iam.add_argument("--region", default="*", help="region in the ARNs ('*': any)")
+    iam.add_argument("--account", default="*", help="account id in the ARNs ('*': any)")
+    iam.set_defaults(run=_run_iam_policy)
+
+    check = _add_command(
+        commands,
+        "check",
+        "fetch every cached provider once from the configured AWS endpoint",
+        "Fetch every cached provider of a container once, with the credentials, region "
+        "and endpoint of the environment (AWS_PROFILE, AWS_ENDPOINT_URL, ...), and print "
+        "one line per provider. Exit 1 if any failed. Values are never printed.",
+    )
+    _add_target_arguments(check)
+    check.set_defaults(run=_run_check)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lambda-cache-di")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default after its help; a `None` default is described in the help itself."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _add_command(commands: Any, name: str, summary: str, description: str) -> Any:
+    return commands.add_parser(
+        name, help=summary, description=description, formatter_class=_DefaultsShown
+    )
+
+
+def _add_demo(commands: Any) -> None:
+    demo = _add_command(
+        commands,
+        "demo",
+        "run an example handler on an embedded moto server and count AWS calls",
+        "Start an embedded moto server (no AWS account needed), seed it, import the handler "
+        "as Lambda does at a cold start, and invoke it many times while a fake clock runs; "
+        "print what each cached provider did and the AWS requests made, beside the same "
+        "handler without a cache. Needs moto: pip install 'lambda-cache-di[demo]'.",
     )
     demo.add_argument(
         "--handler",
         default=DEFAULT_HANDLER,
-        help="MODULE:FUNCTION of the handler (default: the orders example shipped in the package)",
+        help="MODULE:FUNCTION of the handler (by default the orders example of the package)",
     )
     demo.add_argument(
         "--uncached-handler",
-        default=DEFAULT_UNCACHED_HANDLER,
-        help="MODULE:FUNCTION of the same handler without a cache, for comparison ('' to skip)",
+        default=None,
+        help="MODULE:FUNCTION of the same handler without a cache, for comparison, or '' "
+        f"(default: {DEFAULT_UNCACHED_HANDLER} with the default --handler, else none)",
     )
     demo.add_argument(
         "--seed",
@@ -39,41 +101,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="MODULE:FUNCTION that creates the handler's parameters, secrets and files in moto",
     )
     demo.add_argument(
-        "--task-root", default=".", help="folder MODULE is imported from (default: current folder)"
+        "--event",
+        default=None,
+        metavar="FILE|JSON",
+        help="the event every invocation gets: a JSON file, or JSON text "
+        f"(default: the orders example's event, {json.dumps(DEMO_EVENT)})",
     )
-    demo.add_argument("--invocations", type=int, default=120)
+    demo.add_argument("--task-root", default=".", help="folder MODULE is imported from")
+    demo.add_argument("--invocations", type=int, default=120, help="how many invocations")
     demo.add_argument(
         "--interval", type=float, default=5.0, help="simulated seconds between invocations"
     )
     demo.set_defaults(run=_run_demo)
-
-    iam = commands.add_parser(
-        "iam-policy", help="print the least-privilege IAM policy a container's providers need"
-    )
-    _add_target_arguments(iam)
-    iam.add_argument("--region", default="*", help="region in the ARNs (default: any)")
-    iam.add_argument("--account", default="*", help="account id in the ARNs (default: any)")
-    iam.set_defaults(run=_run_iam_policy)
-
-    check = commands.add_parser(
-        "check",
-        help="fetch every cached provider once from the configured AWS endpoint; "
-        "exit 1 on any failure (values are never printed)",
-    )
-    _add_target_arguments(check)
-    check.set_defaults(run=_run_check)
-    return parser
 
 
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
         metavar="MODULE:CONTAINER",
-        help="for example lambda_cache_di.tools.demo_app.orders_container:AppContainer",
+        help="the container class or instance, for example "
+        "lambda_cache_di.tools.demo_app.orders_container:AppContainer",
     )
-    parser.add_argument(
-        "--app-dir", default=".", help="folder MODULE is imported from (default: current folder)"
-    )
+    parser.add_argument("--app-dir", default=".", help="folder MODULE is imported from")
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -125,15 +174,20 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import read_event, run_demo
 
+    uncached = args.uncached_handler
+    if uncached is None:
+        # The uncached twin belongs to the orders example; another handler has none.
+        uncached = DEFAULT_UNCACHED_HANDLER if args.handler == DEFAULT_HANDLER else ""
     return run_demo(
         handler=args.handler,
-        uncached_handler=args.uncached_handler or None,
+        uncached_handler=uncached or None,
         task_root=args.task_root,
         seed=args.seed,
         invocations=args.invocations,
         interval=args.interval,
+        event=DEMO_EVENT if args.event is None else read_event(args.event),
     )
 
 

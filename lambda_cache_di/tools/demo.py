@@ -8,10 +8,12 @@ the same invocations of a handler without a cache are counted beside it.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +67,36 @@ def load(reference: str) -> Callable[..., Any]:
     return function
 
 
+def read_event(source: str) -> Any:
+    """The event of `--event`: the JSON of file `source` if there is one, else `source` as JSON."""
+    if os.path.isfile(source):
+        with open(source, encoding="utf-8") as file:
+            text, what = file.read(), f"file {source!r}"
+    else:
+        text, what = source, "--event"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(
+            f"demo: {what} is not JSON ({exc.msg}, line {exc.lineno}) "
+            "and names no file; pass a JSON file or JSON text"
+        ) from None
+
+
+def _invoke(handler: Callable[..., Any], reference: str, event: Any, number: int) -> Any:
+    """One invocation; a handler that raises ends the demo with where, not with a traceback."""
+    try:
+        return handler(event, LambdaContext(aws_request_id=f"demo-{number}"))
+    except Exception as exc:
+        # The type and the line only: a message could quote a value the handler holds.
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise SystemExit(
+            f"demo: {reference} raised {type(exc).__name__} at invocation {number + 1} "
+            f"({frame.filename}, line {frame.lineno}); pass the event it expects "
+            "with --event FILE|JSON"
+        ) from None
+
+
 def _moto_installed() -> bool:
     try:
         import moto.server  # noqa: F401  (the demo starts it next)
@@ -74,9 +106,15 @@ def _moto_installed() -> bool:
 
 
 def run_handler(
-    reference: str, server: MotoServer, invocations: int, interval: float, cached: bool
+    reference: str,
+    server: MotoServer,
+    invocations: int,
+    interval: float,
+    cached: bool,
+    event: Any = DEMO_EVENT,
 ) -> Run:
-    """A Run of handler `reference` called `invocations` times, `interval` s of fake time apart."""
+    """A Run of handler `reference` called `invocations` times with `event`, `interval` s of
+    fake time apart."""
     run = Run(reference)
     server.reset_counts()
     started = time.perf_counter()
@@ -88,7 +126,7 @@ def run_handler(
         set_clock(container, clock)
     started = time.perf_counter()
     for number in range(invocations):
-        run.answers.append(handler(DEMO_EVENT, LambdaContext(aws_request_id=f"demo-{number}")))
+        run.answers.append(_invoke(handler, reference, event, number))
         clock.tick(interval)
     run.invoke_seconds = time.perf_counter() - started
     run.requests = server.requests
@@ -105,6 +143,7 @@ def run_demo(
     invocations: int,
     interval: float,
     seed: str = DEFAULT_SEED,
+    event: Any = DEMO_EVENT,
     out: TextIO = sys.stdout,
 ) -> int:
     """Run the handlers on an embedded moto server, report to `out`, and return the exit status."""
@@ -118,9 +157,9 @@ def run_demo(
     os.environ["AWS_ENDPOINT_URL"] = server.start()
     try:
         load(seed)()
-        cached = run_handler(handler, server, invocations, interval, cached=True)
+        cached = run_handler(handler, server, invocations, interval, cached=True, event=event)
         uncached = (
-            run_handler(uncached_handler, server, invocations, interval, cached=False)
+            run_handler(uncached_handler, server, invocations, interval, cached=False, event=event)
             if uncached_handler
             else None
         )

@@ -6,15 +6,24 @@ serves every test of the module.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import venv
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+import yaml
+from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP_QUIET = ["-q", "--disable-pip-version-check"]
@@ -113,3 +122,141 @@ def test_without_moto_the_demo_says_which_extra_to_install(installed: Path, tmp_
         "demo: the demo runs an embedded moto server, and moto is not installed; "
         "install it with: pip install 'lambda-cache-di[demo]'\n"
     )
+
+
+# A newcomer's path: the files that Getting started tells them to write, in an empty folder,
+# with only the wheel (and pytest) installed. Nothing of this checkout is importable there.
+GETTING_STARTED = ROOT / "docs" / "getting-started.md"
+FILE_BLOCK = re.compile(r"```(?:python|yaml)\n# (\S+\.(?:py|yaml))\n(.*?)```", flags=re.DOTALL)
+
+
+def walkthrough_files() -> dict[str, str]:
+    """Path to text of every file the "Your own function" section shows, as it shows it."""
+    section = GETTING_STARTED.read_text().split("## Your own function", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return {path: f"# {path}\n{body}" for path, body in FILE_BLOCK.findall(section)}
+
+
+@pytest.fixture(scope="module")
+def newcomer(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty folder holding the walkthrough's files, and pytest in the wheel's venv."""
+    subprocess.run(
+        [str(installed / "python"), "-m", "pip", "install", *PIP_QUIET, "pytest>=8"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    folder = tmp_path_factory.mktemp("my-function")
+    for path, text in walkthrough_files().items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    (folder / "app" / "__init__.py").write_text("")  # "with an empty app/__init__.py"
+    return folder
+
+
+def run_in(folder: Path, *command: str, env: dict[str, str] | None = None) -> Any:
+    """A command of the venv run in `folder`, with a clean environment."""
+    return subprocess.run(
+        list(command),
+        cwd=folder,
+        env={**clean_environment(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_walkthrough_shows_every_file_it_names():
+    """Getting started shows the handler, the package, three tests and the template."""
+    assert sorted(walkthrough_files()) == [
+        "app/containers.py",
+        "app/handler.py",
+        "handler.py",
+        "template.yaml",
+        "test_app.py",
+        "test_handler.py",
+        "test_handler_moto.py",
+    ]
+
+
+def test_the_walkthroughs_tests_pass_from_the_wheel(installed: Path, newcomer: Path):
+    """The walkthrough's tests (fakes, and moto through the plugin) pass in the empty folder."""
+    result = run_in(
+        newcomer, str(installed / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("3 passed in ")
+
+
+def test_the_templates_policy_is_what_iam_policy_prints(installed: Path, newcomer: Path):
+    """The statements in the walkthrough's template.yaml are iam-policy's for handler:Container."""
+    result = run_in(
+        newcomer,
+        str(installed / "lambda-cache-di"),
+        *("iam-policy", "handler:Container", "--region", "eu-west-1"),
+        *("--account", "111122223333"),
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)["Statement"]
+    template = yaml.safe_load((newcomer / "template.yaml").read_text())
+    function = template["Resources"]["GreeterFunction"]["Properties"]
+    assert function["Handler"] == "handler.handler"
+    assert function["Policies"][0]["Statement"] == printed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def venv_moto_server(installed: Path) -> Iterator[str]:
+    """The venv's own `moto_server` command on 127.0.0.1, as the CLI page starts it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(installed / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=clean_environment(),
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "no moto_server"
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_check_against_moto_prints_what_the_cli_page_shows(
+    installed: Path, newcomer: Path, venv_moto_server: str
+):
+    """`check handler:Container` against the venv's moto_server prints the CLI page's table."""
+    environment = {
+        "AWS_ENDPOINT_URL": venv_moto_server,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    boto3.client(
+        "ssm",
+        endpoint_url=venv_moto_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(read_timeout=60),
+    ).put_parameter(Name="/greeter/greeting", Value="Hello", Type="String")
+    result = run_in(
+        newcomer, str(installed / "lambda-cache-di"), "check", "handler:Container", env=environment
+    )
+    page = (ROOT / "docs" / "cli.md").read_text().split("### `check` against moto", 1)[1]
+    shown = page.split("```text\n", 1)[1].split("```", 1)[0]
+    assert (result.returncode, result.stdout) == (1, shown)

@@ -124,3 +124,94 @@ def test_plugin_fixtures_in_a_users_test_suite(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("6 passed in ")
+
+
+LEAKY_TESTS = """
+import time
+
+from dependency_injector import containers, providers
+
+from lambda_cache_di import SSMParameter, set_clock
+
+
+class App(containers.DeclarativeContainer):
+    value = SSMParameter("/plugin/value")
+    label = providers.Object("real")
+
+
+container = App()
+
+
+def test_1_changes_clock_and_overrides(fake_clock, invalidate_caches):
+    invalidate_caches(container)
+    set_clock(container, fake_clock)
+    container.value.override(providers.Object("fake"))
+    container.override_providers(label=providers.Object("fake label"))  # without `with`
+    assert container.value.clock is fake_clock
+    assert (container.value(), container.label()) == ("fake", "fake label")
+
+
+def test_2_sees_none_of_it():
+    assert container.value.clock is time.monotonic
+    assert container.value.overridden == ()
+    assert container.label() == "real"
+"""
+
+HIDDEN_MOTO_CONFTEST = """
+import importlib.abc
+import sys
+
+
+class HideMoto(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "moto":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, HideMoto())
+for name in [name for name in sys.modules if name.partition(".")[0] == "moto"]:
+    del sys.modules[name]
+"""
+
+NEEDS_MOTO = """
+def test_needs_moto(moto_endpoint):
+    pass
+"""
+
+
+def run_user_tests(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """A pytest run of a user's folder, in a subprocess, with this checkout importable."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPOSITORY),
+        **FAKE_AWS_ENVIRONMENT,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_invalidate_caches_restores_clocks_and_overrides(tmp_path):
+    """What a test changes in a registered container (clock, overrides) is back for the next."""
+    (tmp_path / "test_leaks.py").write_text(textwrap.dedent(LEAKY_TESTS))
+    result = run_user_tests(tmp_path, "-W", "error", "test_leaks.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("2 passed in ")
+
+
+def test_without_moto_the_fixtures_name_the_extra(tmp_path):
+    """With moto missing, moto_endpoint fails the test with the extra to install, not a trace."""
+    (tmp_path / "conftest.py").write_text(HIDDEN_MOTO_CONFTEST)
+    (tmp_path / "test_moto.py").write_text(NEEDS_MOTO)
+    result = run_user_tests(tmp_path, "test_moto.py")
+    assert result.returncode == 1
+    assert (
+        "moto is not installed: MotoServer and the moto_server and moto_endpoint fixtures "
+        "need the demo extra: pip install 'lambda-cache-di[demo]' (No module named 'moto')"
+    ) in result.stdout.splitlines()
+    assert "The above exception" not in result.stdout

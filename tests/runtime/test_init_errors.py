@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.runtime.conftest import StartRuntime
+import pytest
+
+from lambda_cache_di.testing import InvocationFailed
+from tests.runtime.conftest import REPOSITORY, StartRuntime
 
 
 def test_a_definition_error_at_import_is_an_init_error(start_runtime: StartRuntime):
@@ -44,3 +47,31 @@ def test_with_two_workers_one_init_error_is_accepted(start_runtime: StartRuntime
         "Runtime.HandlerNotFound",
     ]
     assert "LambdaRuntimeClientError" not in runtime.output()
+
+
+def test_an_unimportable_module_is_explained_by_invoke(start_runtime: StartRuntime):
+    """InvocationFailed quotes the runtime's errorMessage, the handler string and the folder."""
+    runtime = start_runtime("no_such_package.handler_module.handler")
+    with pytest.raises(InvocationFailed) as failure:
+        runtime.invoke({})
+    assert str(failure.value) == (
+        "init-error : Runtime.ImportModuleError: Unable to import module "
+        "'no_such_package.handler_module': No module named 'no_such_package' "
+        f"(handler 'no_such_package.handler_module.handler', run in {REPOSITORY})"
+    )
+    assert (failure.value.handler, failure.value.cwd) == (
+        "no_such_package.handler_module.handler",
+        str(REPOSITORY),
+    )
+
+
+def test_wait_until_ready_explains_an_init_error_too(start_runtime: StartRuntime):
+    """The same explanation comes from waiting for the init as from an invocation."""
+    runtime = start_runtime("tests.runtime.echo_handler.no_such_handler")
+    with pytest.raises(InvocationFailed) as failure:
+        runtime.wait_until_ready()
+    assert str(failure.value).endswith(
+        "Runtime.HandlerNotFound: Handler 'no_such_handler' missing on module "
+        f"'tests.runtime.echo_handler' (handler 'tests.runtime.echo_handler.no_such_handler', "
+        f"run in {REPOSITORY})"
+    )
