@@ -1,0 +1,161 @@
+"""`refresh_on`: call a handler again, with fresh secrets and rebuilt objects, after a refusal.
+
+The decorator takes the container class's providers, as `Provide[...]` does.
+Which container instance they mean is known only once a module is wired, so
+the decorator asks dependency-injector itself: it registers a small `@inject`
+function in the handler's module whose parameters are `Provider[...]` markers,
+and `container.wire()` binds them to that instance's providers, as it binds
+the handler's own markers.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from dependency_injector import providers
+from dependency_injector.wiring import Closing, Provide, Provider, inject
+
+from ..errors import ConfigurationError
+from .derived import Derived
+from .refresh import RefreshPolicy, SecretSource, check_exceptions, secret_sources
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger(__name__)
+
+# The markers' classes, typed as classes (their stubs type them as markers).
+_MARKERS = cast(tuple[type, ...], (Provide, Provider, Closing))
+
+
+def refresh_on(
+    exceptions: type[BaseException] | tuple[type[BaseException], ...],
+    *given: Any,
+    **options: Any,
+) -> Callable[[F], F]:
+    """Call the function again when it raises one of `exceptions`, after refreshing `given`.
+
+    `given` are providers: the container class's (`Database.connection`, as
+    in `Provide[...]`), or a container instance's. Before each new try, every
+    `Derived` among them is built anew (the old object closed) with its
+    secrets refreshed as its own `refresh_on` says, and every `Secret` or
+    `Secrets` among them, or behind them, is fetched again (at most once per
+    `min_refresh_interval_in_seconds`). Tries go on, with jittered delays,
+    for at most `wait_in_seconds`; then the first error is raised, chained to
+    the last. `options` are RefreshPolicy's keyword arguments. Place it above
+    `@inject`: the injected arguments are then injected again for each try.
+    """
+    policy = RefreshPolicy(check_exceptions(exceptions, "exceptions"), **options)
+    for provider in given:
+        if not isinstance(provider, (str, providers.Provider)):
+            raise ConfigurationError(
+                f"refresh_on takes providers to refresh, not {type(provider).__name__}"
+            )
+
+    def decorate(function: F) -> F:
+        return cast(F, _Retrying(function, policy, given).wrapper)
+
+    return decorate
+
+
+class _Retrying:
+    """The state of one decorated function: its policy, its providers, their refreshers."""
+
+    def __init__(self, function: Callable[..., Any], policy: RefreshPolicy, given: Any) -> None:
+        self.function = function
+        self.policy = policy
+        self.given = given
+        self.injected = _injected_names(function)
+        self.resolve = _wired_resolver(function, given)
+        self.refreshers: dict[int, tuple[Any, list[SecretSource]]] = {}
+        self.wrapper = self._wrap(function)
+
+    def _wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def call_with_refresh(*args: Any, **kwargs: Any) -> Any:
+            return self.call(args, kwargs)
+
+        if self.injected and hasattr(function, "__wrapped__"):
+            # `function` injects by itself (an @inject below): hide its markers, so that
+            # wiring does not inject once more above this decorator (see module docstring).
+            signature = inspect.signature(function)
+            kept = [p for p in signature.parameters.values() if p.name not in self.injected]
+            call_with_refresh.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        return call_with_refresh
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        exceptions = self.policy.exceptions
+        try:
+            return self.function(*args, **kwargs)
+        except exceptions as error:
+            first = last = error
+        # Arguments injected above this decorator would be the stale ones: let @inject redo them.
+        fresh = {key: value for key, value in kwargs.items() if key not in self.injected}
+        started = self.policy.clock()
+        for delay in self.policy.delays():
+            left = self.policy.wait - (self.policy.clock() - started)
+            try:
+                self.renew(max(left, 0.0))
+                return self.function(*args, **fresh)
+            except exceptions as error:
+                last = error
+            self.policy.sleep(delay)
+        if last is first:
+            raise first
+        raise first from last
+
+    def renew(self, wait: float) -> None:
+        """Rebuild the Derived objects and refresh the secrets given, as wired now."""
+        for provider in self.resolve():
+            if isinstance(provider, Derived):
+                provider.rebuild(self.policy, wait_in_seconds=wait)
+            for source in self._refreshers(provider):
+                source.refresh()
+
+    def _refreshers(self, provider: Any) -> list[SecretSource]:
+        """The secrets to fetch again for `provider`; a Derived refreshes its own when refused."""
+        held = self.refreshers.get(id(provider))
+        if held is None or held[0] is not provider:
+            sources = [] if isinstance(provider, Derived) else secret_sources(provider, self.policy)
+            held = self.refreshers[id(provider)] = (provider, sources)
+        return held[1]
+
+
+def _injected_names(function: Callable[..., Any]) -> set[str]:
+    """The parameters that dependency-injector markers fill in."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in parameters if isinstance(p.default, _MARKERS) or _annotated(p)}
+
+
+def _annotated(parameter: inspect.Parameter) -> bool:
+    metadata = getattr(parameter.annotation, "__metadata__", ())
+    return any(isinstance(item, _MARKERS) for item in metadata)
+
+
+def _wired_resolver(function: Callable[..., Any], given: Any) -> Callable[[], list[Any]]:
+    """A function returning the providers `given` stand for where the module is wired."""
+    if not given:
+        return list
+
+    def resolve(**wired: Any) -> list[Any]:
+        if len(wired) == len(given):
+            return [wired[f"p{index}"] for index in range(len(given))]
+        # Not wired (or a provider this container lacks): the providers as given.
+        return [wired.get(f"p{index}", provider) for index, provider in enumerate(given)]
+
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(f"p{index}", inspect.Parameter.KEYWORD_ONLY, default=Provider[p])
+            for index, p in enumerate(given)
+        ]
+    )
+    # Wiring binds the @inject functions of the modules it wires, found by `__module__`.
+    resolve.__module__ = function.__module__
+    resolve.__qualname__ = f"{getattr(function, '__qualname__', 'function')}.<refresh_on>"
+    return cast(Callable[[], list[Any]], inject(resolve))
