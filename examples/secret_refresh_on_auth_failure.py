@@ -1,37 +1,24 @@
-"""Read a secret again when the database refuses it: inject the provider, call refresh()."""
+"""A handler that survives a rotation: a refused password or an ended session, retried fresh."""
 
-from collections.abc import Callable
-from typing import Any
+import psycopg
+from dependency_injector.wiring import Provide, inject
 
-from dependency_injector.wiring import Provide, Provider, inject
-
-from containers.secrets import RefreshOnAuthFailure
-from lambda_cache_di import Secret
-
-
-class AuthenticationError(Exception):
-    """Raised by the database driver when it refuses the credentials."""
+from containers.db import Database
+from examples.app.db import fetch_all
+from lambda_cache_di import refresh_on
 
 
-def connect(conn_string: str) -> Any:
-    """Stand-in for your database driver's connect function (psycopg.connect, ...)."""
-    raise NotImplementedError("plug in a database driver")
-
-
+# Above @inject: each new try gets a new connection injected. Before it, the old
+# connection is closed and a new one opened (its secret refreshed if refused).
+@refresh_on(psycopg.OperationalError, Database.connection)
 @inject
 def handler(
     event: dict,
     context: object,
-    conn_string: str = Provide[RefreshOnAuthFailure.conn_string],
-    conn_string_provider: Secret = Provider[RefreshOnAuthFailure.conn_string],
-    connect: Callable[[str], Any] = Provide[RefreshOnAuthFailure.connect],
+    connection: psycopg.Connection = Provide[Database.connection],
 ) -> dict:
-    try:
-        connection = connect(conn_string)
-    except AuthenticationError:
-        # The secret was rotated after it was cached: fetch it now and retry once.
-        connection = connect(conn_string_provider.refresh())
-    return {"rows": connection.query(event["sql"])}
+    return {"rows": fetch_all(connection, event["sql"])}
 
 
-container = RefreshOnAuthFailure(connect=connect)
+container = Database()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

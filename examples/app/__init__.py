@@ -1,0 +1,1 @@
+"""Application code the example containers build on; it knows nothing of dependency injection."""
