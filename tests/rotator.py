@@ -117,6 +117,7 @@ class Rotator:
         self.client.update_secret_version_stage(
             SecretId=self.secret_id, VersionStage="AWSPENDING", RemoveFromVersionId=token
         )
+        follow_current_in_moto(self.secret_id, token)
 
     def _connect(self, credentials: dict[str, Any]) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -128,3 +129,17 @@ class Rotator:
             autocommit=True,
             connect_timeout=5,
         )
+
+
+def follow_current_in_moto(secret_id: str, token: str) -> None:
+    """Work around moto 5: moving AWSCURRENT leaves GetSecretValue (no stage) on the old version.
+
+    AWS answers a GetSecretValue without a stage with AWSCURRENT; moto answers
+    with the version it last *put* as current. The tests' moto server runs in
+    this process, so its record is set to what AWS would answer.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    secrets_store = secretsmanager_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].secrets
+    secrets_store[secret_id].set_default_version_id(token)

@@ -99,26 +99,38 @@ def as_policy(value: object) -> RefreshPolicy:
 class SecretSource:
     """A Secret or Secrets behind a refused value: rate-limited refreshes, and AWSPENDING."""
 
-    __slots__ = ("_lock", "_missing_until", "_pending", "policy", "provider")
+    __slots__ = ("_lock", "_missing_until", "_pending", "_refreshed_at", "policy", "provider")
 
     def __init__(self, provider: CachedProvider[Any], policy: RefreshPolicy) -> None:
         self.provider = provider
         self.policy = policy
         self._pending: Secret | None = None
         self._missing_until = -math.inf
+        self._refreshed_at = -math.inf
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
-        """Fetch the value again unless it was fetched within the minimum interval."""
-        age = self.provider.age
-        if age is not None and age < self.policy.min_interval:
-            return
+    def refresh(self) -> bool:
+        """Fetch the value again, unless this source did less than the minimum interval ago."""
+        provider = self.provider
+        with self._lock:
+            now = provider.clock()
+            if now < self._refreshed_at + self.policy.min_interval:
+                return False
+            self._refreshed_at = now
         try:
-            self.provider.refresh()
+            provider.refresh()
         except LambdaCacheError as exc:
             # The value in hand stays; the refusal, not this, is what the caller hears about.
-            described = self.provider.describe()
+            described = provider.describe()
             logger.warning("refresh of %s after a refusal failed: %s", described, exc)
+            return False
+        return True
+
+    @property
+    def recent(self) -> bool:
+        """Whether the value was fetched within the minimum interval (so likely still current)."""
+        age = self.provider.age
+        return age is not None and age < self.policy.min_interval
 
     def pending(self) -> tuple[bool, Any]:
         """(True, the AWSPENDING value as the secret transforms it), or (False, None)."""
@@ -187,22 +199,40 @@ class Tries:
         self.values: tuple[Any, ...] = refused
 
     def advance(self) -> None:
-        """Refresh the secrets and choose `values`, the next values to try."""
-        for source in self._sources:
-            source.refresh()
+        """Choose `values`, the next values to try: a refreshed AWSCURRENT, or AWSPENDING.
+
+        A value fetched within the minimum interval is likely the current one
+        already: then AWSPENDING is tried first (the window of a rotation).
+        """
+        steps = [self._refreshed, self._pending]
+        if any(source.recent for source in self._sources):
+            steps.reverse()
+        for step in steps:
+            candidate = step()
+            if candidate is not None and not self._was_refused(candidate):
+                self.values = candidate
+                return
+        # The same values again: the database may be back (a failover).
         self.current = self.values = self._resolve()
-        if not self._was_refused(self.current):
-            return
+
+    def _refreshed(self) -> tuple[Any, ...] | None:
+        refreshed = [source.refresh() for source in self._sources]
+        if not any(refreshed):
+            return None
+        self.current = self._resolve()
+        return self.current
+
+    def _pending(self) -> tuple[Any, ...] | None:
+        self.current = self._resolve()
         substituted = list(self.current)
+        found_any = False
         for index, direct in enumerate(self._direct):
             if direct is not None:
                 found, value = direct.pending()
                 if found:
                     substituted[index] = value
-        candidate = tuple(substituted)
-        if not self._was_refused(candidate):
-            self.values = candidate
-        # Otherwise the same values again: the database may be back (a failover).
+                    found_any = True
+        return tuple(substituted) if found_any else None
 
     def refused(self) -> None:
         """Record that `values` failed too."""

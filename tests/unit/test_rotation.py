@@ -22,6 +22,7 @@ from lambda_cache_di.testing import FakeClock, LambdaContext
 from tests.fakedb import FakeDatabase, Refused, close_session, open_session
 from tests.frames import frames_holding
 from tests.recording import record_calls
+from tests.rotator import follow_current_in_moto
 from tests.unit import rotation_app
 
 NAME = "/db/password"
@@ -70,6 +71,7 @@ def finish_rotation(client: Any, token: str) -> None:
         MoveToVersionId=token,
         RemoveFromVersionId=current,
     )
+    follow_current_in_moto(NAME, token)
 
 
 def session_of(database: FakeDatabase, client: Any, clock: FakeClock, **options: Any) -> Derived:
@@ -110,6 +112,7 @@ class TestDerived:
         clock.tick(61)
         assert session() is first
         assert calls == [None, "AWSPENDING", None]
+        assert session.args[1]() == "pw-2"  # AWSCURRENT is now the value it was built from
         assert database.attempts == ["pw-1", "pw-2"]
 
     def test_unchanged_secret_rebuilds_a_broken_object(self, secretsmanager, clock):
