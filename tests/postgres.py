@@ -106,6 +106,12 @@ class PostgresServer:
             "CREATE ROLE {} LOGIN PASSWORD {}", psql.Identifier(name), psql.Literal(password)
         )
 
+    def set_password(self, name: str, password: str) -> None:
+        """ALTER ROLE: sessions already open stay open, as in PostgreSQL."""
+        from psycopg import sql as psql
+
+        self.execute("ALTER ROLE {} PASSWORD {}", psql.Identifier(name), psql.Literal(password))
+
     def sessions(self, *users: str) -> int:
         """Open client sessions of these roles."""
         from psycopg import sql as psql

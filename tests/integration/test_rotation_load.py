@@ -138,3 +138,38 @@ def test_no_invocation_fails_through_a_rotation(
     # A cold start reads AWSCURRENT, and AWSPENDING at most once more when it is refused;
     # a warm environment reads AWSPENDING at most once when its session ended.
     assert figures["GetSecretValue"] <= 2 * figures["environments"]
+
+
+def test_a_database_refusing_every_password_bounds_the_reads(postgres, moto_server, aws_client):
+    """Every login refused for 11 s: every invocation fails, at most 4 reads per environment."""
+    client = aws_client("secretsmanager")
+    seed_database_secret(postgres, client, SECRET)
+    stop = threading.Event()
+    environments = [Environment(index, stop) for index in range(2)]
+    for environment in environments:
+        environment.start()
+    try:
+        wait_for(lambda: all(e.invocations >= 2 for e in environments))
+        postgres.set_password("app", "a password no secret holds")
+        postgres.terminate("app")
+        moto_server.reset_counts()
+        started = sum(e.invocations for e in environments)
+        time.sleep(11)
+        stop.set()
+        for environment in environments:
+            environment.join(30)
+        reads = moto_server.requests["secretsmanager.GetSecretValue"]
+        invocations = sum(e.invocations for e in environments) - started
+        failed = sum(len(e.failures) for e in environments)
+        print(
+            f"\nrefusing everything for 11 s: {invocations} invocations, {failed} failed, "
+            f"{reads} GetSecretValue for {len(environments)} environments"
+        )
+        assert failed == invocations >= len(environments)
+        # Per environment (one secret): AWSCURRENT again and AWSPENDING at most once per 10 s.
+        assert reads <= 4 * len(environments)
+    finally:
+        stop.set()
+        for environment in environments:
+            environment.join(30)
+            environment.close()
