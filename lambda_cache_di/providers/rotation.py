@@ -10,9 +10,11 @@ the handler's own markers.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -74,9 +76,18 @@ class _Retrying:
         self.wrapper = self._wrap(function)
 
     def _wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def call_with_refresh(*args: Any, **kwargs: Any) -> Any:
-            return self.call(args, kwargs)
+        call_with_refresh: Callable[..., Any]
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def call_with_refresh(*args: Any, **kwargs: Any) -> Any:
+                return await self.call_async(args, kwargs)
+
+        else:
+
+            @functools.wraps(function)
+            def call_with_refresh(*args: Any, **kwargs: Any) -> Any:
+                return self.call(args, kwargs)
 
         if self.injected and hasattr(function, "__wrapped__"):
             # `function` injects by itself (an @inject below): hide its markers, so that
@@ -87,25 +98,51 @@ class _Retrying:
         return call_with_refresh
 
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        exceptions = self.policy.exceptions
         try:
             return self.function(*args, **kwargs)
-        except exceptions as error:
+        except self.policy.exceptions as error:
             first = last = error
-        # Arguments injected above this decorator would be the stale ones: let @inject redo them.
-        fresh = {key: value for key, value in kwargs.items() if key not in self.injected}
+        fresh = self._fresh(kwargs)
         started = self.policy.clock()
         for delay in self.policy.delays():
-            left = self.policy.wait - (self.policy.clock() - started)
             try:
-                self.renew(max(left, 0.0))
+                self.renew(self._left(started))
                 return self.function(*args, **fresh)
-            except exceptions as error:
+            except self.policy.exceptions as error:
                 last = error
             self.policy.sleep(delay)
         if last is first:
             raise first
         raise first from last
+
+    async def call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """As `call`, for a coroutine function (a FastAPI route, say); waits without blocking."""
+        try:
+            return await self.function(*args, **kwargs)
+        except self.policy.exceptions as error:
+            first = last = error
+        fresh = self._fresh(kwargs)
+        started = self.policy.clock()
+        for delay in self.policy.delays():
+            try:
+                self.renew(self._left(started))
+                return await self.function(*args, **fresh)
+            except self.policy.exceptions as error:
+                last = error
+            if self.policy.sleep is time.sleep:
+                await asyncio.sleep(delay)
+            else:
+                self.policy.sleep(delay)
+        if last is first:
+            raise first
+        raise first from last
+
+    def _fresh(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Without arguments injected above this decorator (stale ones): @inject redoes them."""
+        return {key: value for key, value in kwargs.items() if key not in self.injected}
+
+    def _left(self, started: float) -> float:
+        return max(self.policy.wait - (self.policy.clock() - started), 0.0)
 
     def renew(self, wait: float) -> None:
         """Rebuild the Derived objects and refresh the secrets given, as wired now."""
@@ -130,7 +167,14 @@ def _injected_names(function: Callable[..., Any]) -> set[str]:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
         return set()
-    return {p.name for p in parameters if isinstance(p.default, _MARKERS) or _annotated(p)}
+    return {p.name for p in parameters if _is_marker(p.default) or _annotated(p)}
+
+
+def _is_marker(default: Any) -> bool:
+    # FastAPI's Depends(Provide[...]) holds the marker as its dependency.
+    return isinstance(default, _MARKERS) or isinstance(
+        getattr(default, "dependency", None), _MARKERS
+    )
 
 
 def _annotated(parameter: inspect.Parameter) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
+from fastapi import Depends, FastAPI
 
 from lambda_cache_di import Derived, RefreshPolicy, Secret, refresh_on
 from lambda_cache_di.testing import FakeClock
@@ -60,3 +61,33 @@ def password_handler(
     event: dict[str, Any], context: object, password: str = Provide[App.password]
 ) -> str:
     return event["database"].connect(password).query(event["sql"])
+
+
+@refresh_on(Refused, App.session, **OPTIONS)
+@logger.inject_lambda_context
+@inject
+def powertools_below(
+    event: dict[str, Any], context: object, session: Session = Provide[App.session]
+) -> str:
+    return session.query(event["sql"])
+
+
+@refresh_on(Refused, App.session, **OPTIONS)
+@inject
+async def async_handler(
+    event: dict[str, Any], context: object, session: Session = Provide[App.session]
+) -> str:
+    return session.query(event["sql"])
+
+
+api = FastAPI()
+
+
+@api.get("/query")
+@refresh_on(Refused, App.session, **OPTIONS)
+@inject
+def route(
+    sql: str,
+    session: Session = Depends(Provide[App.session]),  # noqa: B008 (FastAPI's own idiom)
+) -> dict[str, str]:
+    return {"result": session.query(sql)}

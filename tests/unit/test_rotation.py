@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from dependency_injector import providers
+from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from lambda_cache_di import (
@@ -235,6 +237,32 @@ class TestDecorator:
         rotation_app.powertools_handler({"sql": "SELECT 1"}, context)
         database.terminate_all()
         assert rotation_app.powertools_handler({"sql": "SELECT 4"}, context) == "result of SELECT 4"
+
+    def test_with_powertools_below(self, app):
+        """Between refresh_on and @inject, Powertools' decorator does not stop the retry."""
+        _, database = app
+        context = LambdaContext()
+        rotation_app.powertools_below({"sql": "SELECT 1"}, context)
+        database.terminate_all()
+        assert rotation_app.powertools_below({"sql": "SELECT 7"}, context) == "result of SELECT 7"
+
+    def test_coroutine_function(self, app):
+        """An async handler is retried the same way, awaited."""
+        _, database = app
+        asyncio.run(rotation_app.async_handler({"sql": "SELECT 1"}, None))
+        database.terminate_all()
+        result = asyncio.run(rotation_app.async_handler({"sql": "SELECT 8"}, None))
+        assert result == "result of SELECT 8"
+
+    def test_fastapi_route(self, app):
+        """A FastAPI route with Depends(Provide[...]) gets a new session on the retry."""
+        _, database = app
+        client = TestClient(rotation_app.api)
+        assert client.get("/query", params={"sql": "SELECT 1"}).status_code == 200
+        database.terminate_all()
+        response = client.get("/query", params={"sql": "SELECT 9"})
+        assert response.json() == {"result": "result of SELECT 9"}
+        assert database.open_sessions == 1
 
     def test_a_secret_given_is_refreshed(self, app, secretsmanager):
         """A Secret given to the decorator is fetched again and injected fresh on the retry."""
