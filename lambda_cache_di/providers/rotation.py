@@ -16,20 +16,23 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any, TypeVar, cast
 
 from dependency_injector import providers
 from dependency_injector.wiring import Closing, Provide, Provider, inject
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, LambdaCacheError
 from .derived import Derived
 from .refresh import RefreshPolicy, SecretSource, check_exceptions, secret_sources
+from .secrets import Secret
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 logger = logging.getLogger(__name__)
 
 # The markers' classes, typed as classes (their stubs type them as markers).
+_NOTHING = object()
 _MARKERS = cast(tuple[type, ...], (Provide, Provider, Closing))
 
 
@@ -103,11 +106,11 @@ class _Retrying:
         except self.policy.exceptions as error:
             first = last = error
         fresh = self._fresh(kwargs)
-        started = self.policy.clock()
+        started, refused = self.policy.clock(), _Refused()
         for delay in self.policy.delays():
             try:
-                self.renew(self._left(started))
-                return self.function(*args, **fresh)
+                with self.renew(self._left(started), refused):
+                    return self.function(*args, **fresh)
             except self.policy.exceptions as error:
                 last = error
             self.policy.sleep(delay)
@@ -122,11 +125,11 @@ class _Retrying:
         except self.policy.exceptions as error:
             first = last = error
         fresh = self._fresh(kwargs)
-        started = self.policy.clock()
+        started, refused = self.policy.clock(), _Refused()
         for delay in self.policy.delays():
             try:
-                self.renew(self._left(started))
-                return await self.function(*args, **fresh)
+                with self.renew(self._left(started), refused):
+                    return await self.function(*args, **fresh)
             except self.policy.exceptions as error:
                 last = error
             if self.policy.sleep is time.sleep:
@@ -144,13 +147,26 @@ class _Retrying:
     def _left(self, started: float) -> float:
         return max(self.policy.wait - (self.policy.clock() - started), 0.0)
 
-    def renew(self, wait: float) -> None:
-        """Rebuild the Derived objects and refresh the secrets given, as wired now."""
+    def renew(self, wait: float, refused: _Refused) -> ExitStack:
+        """Rebuild the Derived objects and refresh the secrets given, as wired now.
+
+        A Secret given whose refreshed value is still the refused one is
+        overridden with its AWSPENDING version for the next try (the window
+        of a single-user rotation); the returned stack removes the override.
+        """
+        stack = ExitStack()
         for provider in self.resolve():
             if isinstance(provider, Derived):
                 provider.rebuild(self.policy, wait_in_seconds=wait)
-            for source in self._refreshers(provider):
+            sources = self._refreshers(provider)
+            direct = isinstance(provider, Secret) and refused.remember(provider)
+            for source in sources:
                 source.refresh()
+            if direct and refused.unchanged(provider):
+                found, value = sources[0].pending()
+                if found and not refused.unchanged(provider, value):
+                    stack.enter_context(provider.override(value))
+        return stack
 
     def _refreshers(self, provider: Any) -> list[SecretSource]:
         """The secrets to fetch again for `provider`; a Derived refreshes its own when refused."""
@@ -159,6 +175,37 @@ class _Retrying:
             sources = [] if isinstance(provider, Derived) else secret_sources(provider, self.policy)
             held = self.refreshers[id(provider)] = (provider, sources)
         return held[1]
+
+
+class _Refused:
+    """The values of the Secrets given as they were when the call failed (kept out of locals)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[Any, Any]] = {}
+
+    def remember(self, provider: Any) -> bool:
+        """Keep the value in hand at the first retry; False when it cannot be read."""
+        if id(provider) not in self._values:
+            try:
+                self._values[id(provider)] = (provider, provider())
+            except LambdaCacheError:
+                return False
+        return True
+
+    def unchanged(self, provider: Any, value: Any = _NOTHING) -> bool:
+        """Whether `value` (by default, the provider's value now) is the refused one."""
+        held = self._values.get(id(provider))
+        if held is None or held[0] is not provider:
+            return False
+        try:
+            return bool((provider() if value is _NOTHING else value) == held[1])
+        except Exception:
+            return False
+
+    def __repr__(self) -> str:
+        return "<the refused values>"
 
 
 def _injected_names(function: Callable[..., Any]) -> set[str]:

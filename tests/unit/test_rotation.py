@@ -275,6 +275,18 @@ class TestDecorator:
         assert rotation_app.password_handler(event, None) == "result of SELECT 5"
         assert container.password() == "pw-3"
 
+    def test_a_secret_given_uses_pending_for_the_retry(self, app, secretsmanager):
+        """In the window a Secret given is overridden with AWSPENDING for the retry only."""
+        container, database = app
+        event = {"sql": "SELECT 10", "database": database}
+        rotation_app.password_handler(event, None)
+        start_rotation(secretsmanager, "pw-2")
+        database.accepted = {"pw-2"}
+        rotation_app.CLOCK.tick(11)
+        assert rotation_app.password_handler(event, None) == "result of SELECT 10"
+        assert database.attempts[-3:] == ["pw-1", "pw-1", "pw-2"]
+        assert container.password() == "pw-1"  # AWSCURRENT until finishSecret
+
     def test_instance_providers_work_unwired(self, secretsmanager, clock):
         """Providers of a container instance may be given directly to a function never wired."""
         database = FakeDatabase("pw-1")
