@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -29,10 +28,9 @@ from .secrets import Secret
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-logger = logging.getLogger(__name__)
 
-# The markers' classes, typed as classes (their stubs type them as markers).
 _NOTHING = object()
+# The markers' classes, typed as classes (their stubs type them as markers).
 _MARKERS = cast(tuple[type, ...], (Provide, Provider, Closing))
 
 
