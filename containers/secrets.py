@@ -28,17 +28,6 @@ class DifferentAges(containers.DeclarativeContainer):
     elk = Secret("/prod/app/elk_username_password", max_age_in_seconds=60)
 
 
-class RefreshOnAuthFailure(containers.DeclarativeContainer):
-    """A connection string read again when the database refuses it (after a rotation)."""
-
-    wiring_config = containers.WiringConfiguration(
-        modules=["examples.secret_refresh_on_auth_failure"]
-    )
-    conn_string = Secret("/prod/db/conn_string")
-    # Your database driver's connect function, given when the container is created.
-    connect = providers.Dependency()
-
-
 class Composition(containers.DeclarativeContainer):
     """One JSON secret, cached once, handed out whole, as one field and as a model."""
 

@@ -14,6 +14,8 @@ from .prefetch import prefetch
 from .providers.base import CachedProvider
 from .providers.derived import Derived
 from .providers.discovery import cached_providers, invalidate_all, set_clock
+from .providers.refresh import RefreshPolicy
+from .providers.rotation import refresh_on
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
@@ -27,6 +29,7 @@ __all__ = [
     "FetchError",
     "LambdaCacheError",
     "NotFoundError",
+    "RefreshPolicy",
     "S3File",
     "SSMParameter",
     "SSMParameters",
@@ -37,5 +40,6 @@ __all__ = [
     "cached_providers",
     "invalidate_all",
     "prefetch",
+    "refresh_on",
     "set_clock",
 ]

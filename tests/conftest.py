@@ -12,6 +12,7 @@ import pytest
 
 from lambda_cache_di.fetchers.clients import lambda_config
 from lambda_cache_di.testing import FAKE_AWS_ENVIRONMENT
+from tests.postgres import PostgresServer, server_binaries
 
 # No test may ever reach a real AWS account, whatever the developer's shell holds.
 for _variable, _value in FAKE_AWS_ENVIRONMENT.items():
@@ -49,3 +50,20 @@ def aws_client(moto_endpoint: str) -> Iterator[ClientFactory]:
         )
 
     yield make
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the session (Debian's server binaries)."""
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: "
+            "install Debian's postgresql package (.ci/run does when it can)"
+        )
+    server = PostgresServer(binaries)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

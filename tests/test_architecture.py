@@ -247,6 +247,7 @@ def test_public_names_are_pinned() -> None:
         "FetchError",
         "LambdaCacheError",
         "NotFoundError",
+        "RefreshPolicy",
         "S3File",
         "SSMParameter",
         "SSMParameters",
@@ -257,6 +258,7 @@ def test_public_names_are_pinned() -> None:
         "cached_providers",
         "invalidate_all",
         "prefetch",
+        "refresh_on",
         "set_clock",
     ]
     for name in lambda_cache_di.__all__:

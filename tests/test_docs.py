@@ -126,6 +126,26 @@ def import_bindings(statements: list[ast.stmt]) -> set[tuple[str, str]]:
     return bindings
 
 
+WALKTHROUGH = ROOT / "examples" / "walkthrough"
+
+
+def user_project(tree: ast.Module, block: str, imports: int) -> tuple[Path | None, str]:
+    """For a snippet of the walkthrough (a user's own files): its project folder and package.
+
+    Those files import each other as a user's project does (`import handler`,
+    `from .containers import ...`), so their imports run from that folder.
+    """
+    if len(tree.body) <= imports:
+        return None, ""
+    below = textwrap.dedent(block).splitlines()[tree.body[imports].lineno - 1 :]
+    code = stripped_lines(without_file_comments("\n".join(below)))
+    for path, source in SOURCES.items():
+        if code in source and path.is_relative_to(WALKTHROUGH):
+            folder = WALKTHROUGH / path.relative_to(WALKTHROUGH).parts[0]
+            return folder, ".".join(path.relative_to(folder).parent.parts)
+    return None, ""
+
+
 @pytest.mark.parametrize(("where", "block"), ALL_BLOCKS, ids=[where for where, _ in ALL_BLOCKS])
 def test_snippet_runs_with_the_imports_shown(where, block):
     """Each Python block begins with its imports, they run, and every name it uses is defined."""
@@ -137,15 +157,24 @@ def test_snippet_runs_with_the_imports_shown(where, block):
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
     assert later == [], f"{where} imports below its first line of code: {later}"
-    namespace: dict[str, object] = {"__name__": "docs_snippet"}
+    folder, package = user_project(tree, block, len(imports))
+    namespace: dict[str, object] = {"__name__": f"{package}.docs_snippet", "__package__": package}
+    loaded = set(sys.modules)
     try:
         with pytest.MonkeyPatch.context() as patch:
             # A handler module imported here may prefetch: it must reach no AWS, nor wait.
             for variable, value in {**FAKE_AWS_ENVIRONMENT, **OFFLINE}.items():
                 patch.setenv(variable, value)
+            if folder is not None:
+                patch.syspath_prepend(str(folder))
             exec(compile(ast.Module(body=imports, type_ignores=[]), where, "exec"), namespace)
     except ImportError as exc:
         pytest.fail(f"{where}: its import fails: {exc}")
+    finally:
+        if folder is not None:
+            # The walkthrough's `handler` and `app` must not shadow another page's modules.
+            for name in set(sys.modules) - loaded:
+                del sys.modules[name]
     missing = unbound_names(where, textwrap.dedent(block))
     assert missing == [], f"{where} uses {', '.join(missing)} without importing or defining it"
 

@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 from dependency_injector import providers
 
 from ..errors import ConfigurationError
+from .refresh import RefreshPolicy, SecretSource, Tries, as_policy, secret_sources
+from .secrets import Secret
 from .stamps import CHANGED, EQUAL, SAME, Built, compare, stamp, stamps_of
 
 T = TypeVar("T")
@@ -42,9 +44,13 @@ class Derived(providers.Provider[T], Generic[T]):
         *args: its positional arguments: providers or plain values.
         close: called with the old object after a rebuild, if given.
         **kwargs: its keyword arguments: providers or plain values.
+        refresh_on: an exception type, a tuple of them, or a `RefreshPolicy`: when
+            `factory` raises one, the secrets among the arguments are fetched again
+            and the build is tried again within a bounded wait (see `refresh_on`).
     """
 
     __slots__ = (
+        "_accepted",
         "_args",
         "_builder",
         "_close",
@@ -52,7 +58,9 @@ class Derived(providers.Provider[T], Generic[T]):
         "_first",
         "_kwargs",
         "_lock",
+        "_policy",
         "_provide",
+        "_refreshers",
         "_sources",
         "_state",
     )
@@ -63,6 +71,7 @@ class Derived(providers.Provider[T], Generic[T]):
         /,
         *args: Any,
         close: Callable[[T], Any] | None = None,
+        refresh_on: type[BaseException] | tuple[type[BaseException], ...] | RefreshPolicy = (),
         **kwargs: Any,
     ) -> None:
         if not callable(factory):
@@ -73,6 +82,12 @@ class Derived(providers.Provider[T], Generic[T]):
         self._args = args
         self._kwargs = kwargs
         self._close = close
+        self._policy = as_policy(refresh_on)
+        # The secrets behind the arguments, found on the first refusal (see _secret_refreshers).
+        self._refreshers: tuple[list[SecretSource | None], list[SecretSource]] | None = None
+        # The values an object was built from when they differ from what the providers
+        # return (AWSPENDING during a rotation): when the providers catch up, it is kept.
+        self._accepted: tuple[Any, ...] | None = None
         # Each distinct provider among the arguments, resolved once per call.
         distinct = {id(value): value for value in (*args, *kwargs.values()) if _is_provider(value)}
         self._sources: tuple[Any, ...] = tuple(distinct.values())
@@ -127,31 +142,90 @@ class Derived(providers.Provider[T], Generic[T]):
                 self._state = Built(state.obj, values, state.stamps)
         return state.obj
 
-    def _rebuild(self) -> T:
+    def _rebuild(self, policy: RefreshPolicy | None = None, wait: float | None = None) -> T:
+        """Build for the values now, unless another thread did; with `policy`, build anew anyway."""
         if self._builder == threading.get_ident():
             raise RuntimeError(f"the factory of {self!r} calls that same Derived")
         with self._lock:
-            values = tuple([source() for source in self._sources])
+            values = self._resolve()
             # Files are read before the factory reads them: a later change rebuilds again.
             stamps = stamps_of(values)
             old = self._state
-            if old is not None and compare(old, values) != CHANGED:
+            if policy is None and old is not None and self._kept_for(old, values):
                 # Another thread built for these values while this one waited.
                 self._state = Built(old.obj, values, old.stamps)
                 return old.obj
             self._builder = threading.get_ident()
             try:
-                built = self._build(values)
+                built, tries = self._build_or_retry(values, policy or self._policy, wait)
             except BaseException:
                 # Error reporters record frame locals: keep argument values out of them.
                 del values, old
                 raise
             finally:
                 self._builder = None
-            self._state = Built(built, values, stamps)
-        if old is not None:
+            if tries is None:
+                self._state, self._accepted = Built(built, values, stamps), None
+            else:
+                self._state = Built(built, tries.current, stamps_of(tries.current))
+                self._accepted = None if tries.values is tries.current else tries.values
+        if old is not None and old.obj is not built:
             self._close_quietly(old.obj)
         return built
+
+    def _kept_for(self, old: Built[T], values: tuple[Any, ...]) -> bool:
+        """Whether the object in hand serves `values`: built from them, or from what they became."""
+        if compare(old, values) != CHANGED:
+            return True
+        accepted = self._accepted
+        if accepted is None:
+            return False
+        if compare(Built(old.obj, accepted, old.stamps), values) != CHANGED:
+            self._accepted = None  # AWSCURRENT now holds the value the object was built from
+            return True
+        return False
+
+    def _resolve(self) -> tuple[Any, ...]:
+        return tuple([source() for source in self._sources])
+
+    def _build_or_retry(
+        self, values: tuple[Any, ...], policy: RefreshPolicy, wait: float | None
+    ) -> tuple[T, Tries | None]:
+        """Build; after an error `policy` names, refresh the secrets and try within the wait."""
+        try:
+            return self._build(values), None
+        except policy.exceptions as error:
+            first = last = error
+        except BaseException:
+            del values  # error reporters record frame locals
+            raise
+        direct, sources = self._secret_refreshers()
+        tries = Tries(self._resolve, direct, sources, values)
+        del values
+        for delay in policy.delays(wait):
+            tries.advance()
+            try:
+                return self._build(tries.values), tries
+            except policy.exceptions as error:
+                last = error
+                tries.refused()
+            policy.sleep(delay)
+        if last is first:
+            raise first
+        raise first from last
+
+    def _secret_refreshers(self) -> tuple[list[SecretSource | None], list[SecretSource]]:
+        """For each argument its SecretSource when it is a Secret; every secret behind them."""
+        if self._refreshers is None:
+            sources = [s for arg in self._sources for s in secret_sources(arg, self._policy)]
+            unique = list({id(source.provider): source for source in sources}.values())
+            by_provider = {id(source.provider): source for source in unique}
+            direct = [
+                by_provider.get(id(arg)) if isinstance(arg, Secret) else None
+                for arg in self._sources
+            ]
+            self._refreshers = (direct, unique)
+        return self._refreshers
 
     def _build(self, values: tuple[Any, ...]) -> T:
         by_id = {id(source): value for source, value in zip(self._sources, values, strict=True)}
@@ -174,6 +248,20 @@ class Derived(providers.Provider[T], Generic[T]):
             logger.warning("%r: close() of the old object raised %s", self, type(exc).__name__)
 
     # -- control ------------------------------------------------------------
+
+    def rebuild(
+        self,
+        refresh_on: type[BaseException] | tuple[type[BaseException], ...] | RefreshPolicy = (),
+        wait_in_seconds: float | None = None,
+    ) -> T:
+        """Build a new object now, even for unchanged values (the old one broke); close the old.
+
+        `refresh_on` (default: this Derived's own) names the build errors after
+        which its secrets are refreshed and the build tried again, for at most
+        `wait_in_seconds` (default: the policy's).
+        """
+        policy = as_policy(refresh_on) if refresh_on != () else self._policy
+        return self._rebuild(policy, wait_in_seconds)
 
     def reset(self) -> None:
         """Forget the object (closing it); the next call builds a new one."""
@@ -225,6 +313,7 @@ class Derived(providers.Provider[T], Generic[T]):
             copy(self._factory),
             *[copy(value) for value in self._args],
             close=self._close,
+            refresh_on=self._policy,
             **{key: copy(value) for key, value in self._kwargs.items()},
         )
         memo[id(self)] = copied
@@ -233,14 +322,16 @@ class Derived(providers.Provider[T], Generic[T]):
 
     def __copy__(self) -> Derived[T]:
         """A cold copy sharing the argument providers and the overridings."""
-        copied = type(self)(self._factory, *self._args, close=self._close, **self._kwargs)
+        copied = type(self)(
+            self._factory, *self._args, close=self._close, refresh_on=self._policy, **self._kwargs
+        )
         for overriding in self.overridden:
             copied.override(overriding)
         return copied
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickles the definition, never the object or the values: the copy starts cold.
-        return (_restore, (self._factory, self._args, self._close, self._kwargs))
+        return (_restore, (self._factory, self._args, self._close, self._kwargs, self._policy))
 
     def __repr__(self) -> str:
         name = getattr(self._factory, "__qualname__", type(self._factory).__name__)
@@ -257,8 +348,9 @@ def _restore(
     args: tuple[Any, ...],
     close: Callable[[Any], Any] | None,
     kwargs: dict[str, Any],
+    policy: RefreshPolicy | None = None,
 ) -> Derived[Any]:
-    return Derived(factory, *args, close=close, **kwargs)
+    return Derived(factory, *args, close=close, refresh_on=policy or (), **kwargs)
 
 
 def _is_provider(value: object) -> bool:

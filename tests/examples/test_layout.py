@@ -12,10 +12,8 @@ APP = sorted((ROOT / "examples" / "app").glob("*.py"))
 CONTAINERS = sorted(path for path in (ROOT / "containers").glob("*.py") if path.stem != "__init__")
 HANDLERS = sorted(path for path in (ROOT / "examples").glob("*.py") if path.stem != "__init__")
 DEMO_APP = ROOT / "lambda_cache_di" / "tools" / "demo_app"
-# Rewritten on the `rotation` branch (psycopg): they keep the old layout until it merges.
-# Empty these two sets then.
-ROTATION_CONTAINERS = {"db"}
-ROTATION_HANDLERS = {"db_client", "db_connection", "secret_refresh_on_auth_failure"}
+ROTATION_CONTAINERS: set[str] = set()
+ROTATION_HANDLERS: set[str] = set()
 LIBRARIES = {"lambda_cache_di", "dependency_injector"}
 WIRE_ITSELF = "container.wire(modules=[__name__])"
 

@@ -52,24 +52,6 @@ def sign(key: str, body: str) -> str:
     return hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
-class FakeDatabase:
-    """A database that accepts one connection string and remembers every attempt."""
-
-    def __init__(self, accepted: str, refused: type[Exception]) -> None:
-        self.accepted = accepted
-        self.refused = refused
-        self.attempts: list[str] = []
-
-    def connect(self, conn_string: str) -> FakeDatabase:
-        self.attempts.append(conn_string)
-        if conn_string != self.accepted:
-            raise self.refused("password authentication failed")
-        return self
-
-    def query(self, sql: str) -> list[str]:
-        return [f"result of {sql}"]
-
-
 class TestAgainstMoto:
     """Each handler module imported at a cold start and invoked against moto."""
 
@@ -111,25 +93,6 @@ class TestAgainstMoto:
         assert module.handler({}, None) == {"conn_string_length": 18, "elk_length": 7}
         clock.tick(30)
         assert module.handler({}, None) == {"conn_string_length": 18, "elk_length": 10}
-
-    def test_refresh_on_auth_failure(self, cold_start, secretsmanager):
-        """A refused cached secret is refreshed once and the connection retried with it."""
-        module = cold_start("examples.secret_refresh_on_auth_failure")
-        database = FakeDatabase("postgres://old", module.AuthenticationError)
-        module.container.connect.override(database.connect)
-        calls = aws_calls("GetSecretValue")
-        assert module.handler({"sql": "SELECT 1"}, None) == {"rows": ["result of SELECT 1"]}
-        update(secretsmanager, "/prod/db/conn_string", "postgres://rotated")
-        database.accepted = "postgres://rotated"
-        assert module.handler({"sql": "SELECT 2"}, None) == {"rows": ["result of SELECT 2"]}
-        assert module.handler({"sql": "SELECT 3"}, None) == {"rows": ["result of SELECT 3"]}
-        assert database.attempts == [
-            "postgres://old",
-            "postgres://old",
-            "postgres://rotated",
-            "postgres://rotated",
-        ]
-        assert calls == ["/prod/db/conn_string"] * 2
 
     def test_composition_is_cached(self, cold_start, secretsmanager):
         """Ten invocations through a field and a model make one GetSecretValue call."""
@@ -205,17 +168,6 @@ class TestWithFakes:
         module = cold_start("examples.secret_different_ages")
         with module.container.conn_string.override("c"), module.container.elk.override("ee"):
             assert module.handler({}, None) == {"conn_string_length": 1, "elk_length": 2}
-
-    def test_refresh_on_auth_failure(self, cold_start):
-        """With a fake secret and a fake database the handler connects once."""
-        module = cold_start("examples.secret_refresh_on_auth_failure")
-        database = FakeDatabase("fake-conn", module.AuthenticationError)
-        module.container.override_providers(conn_string="fake-conn", connect=database.connect)
-        try:
-            assert module.handler({"sql": "SELECT 1"}, None) == {"rows": ["result of SELECT 1"]}
-        finally:
-            module.container.reset_override()
-        assert database.attempts == ["fake-conn"]
 
     def test_composition(self, cold_start):
         """Overriding the secret feeds both composed providers."""

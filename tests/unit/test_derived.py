@@ -374,7 +374,7 @@ class TestFailures:
                 for value in frame.f_locals.values():
                     assert "SECRET-93c1" not in repr(value)
             traceback = traceback.tb_next
-        assert frames == 3  # _provide_one, _rebuild, _build
+        assert frames == 4  # _provide_one, _rebuild, _build_or_retry, _build
 
     def test_close_error_is_logged_by_type_and_new_object_returned(self, recorder, caplog):
         """A raising close() still returns the new object and logs the error type, no value."""
