@@ -63,6 +63,8 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         check=True,
         capture_output=True,
         timeout=900,
+        # A PYTHONPATH holding a checkout would make pip find the package already installed.
+        env=clean_environment(),
     )
     yield bin_folder
 
@@ -145,6 +147,7 @@ def newcomer(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
         timeout=600,
+        env=clean_environment(),
     )
     folder = tmp_path_factory.mktemp("my-function")
     for path, text in walkthrough_files().items():
