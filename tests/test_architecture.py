@@ -239,6 +239,8 @@ class TestEncapsulation:
 def test_public_names_are_pinned() -> None:
     """`lambda_cache_di.__all__` is exactly the public contract (as httpx pins its exports)."""
     assert sorted(lambda_cache_di.__all__) == [
+        "AppConfig",
+        "AssumedRoleClients",
         "AwsClients",
         "CacheStats",
         "CachedProvider",
