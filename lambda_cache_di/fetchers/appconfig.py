@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class Profile(NamedTuple):
-    """What a session reads: an application, environment and configuration profile (ids or names)."""
+    """What a session reads: an application, environment and profile (ids or names)."""
 
     application: str
     environment: str

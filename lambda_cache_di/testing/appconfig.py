@@ -78,8 +78,7 @@ class FakeAppConfigData:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
-        host, port = self._server.server_address[:2]
-        self.endpoint = f"http://{host}:{port}"
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- controls ------------------------------------------------------------
 
@@ -142,7 +141,10 @@ class FakeAppConfigData:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -152,8 +154,11 @@ class FakeAppConfigData:
         """StartConfigurationSession."""
         names = ("ApplicationIdentifier", "EnvironmentIdentifier", "ConfigurationProfileIdentifier")
         if not all(isinstance(request.get(name), str) for name in names):
-            return _bad_request("ApplicationIdentifier, EnvironmentIdentifier and "
-                                "ConfigurationProfileIdentifier are required", {})
+            return _bad_request(
+                "ApplicationIdentifier, EnvironmentIdentifier and "
+                "ConfigurationProfileIdentifier are required",
+                {},
+            )
         key = (request[names[0]], request[names[1]], request[names[2]])
         minimum = request.get("RequiredMinimumPollIntervalInSeconds") or 0
         with self._lock:
@@ -162,9 +167,11 @@ class FakeAppConfigData:
             if missing:
                 return _not_found(missing)
             token = self._issue(_Token(key, self.clock(), 0.0, 0, int(minimum)))
-        return 201, {"Content-Type": "application/json"}, json.dumps(
-            {"InitialConfigurationToken": token}
-        ).encode()
+        return (
+            201,
+            {"Content-Type": "application/json"},
+            json.dumps({"InitialConfigurationToken": token}).encode(),
+        )
 
     def get_latest(self, token_text: str) -> tuple[int, dict[str, str], bytes]:
         """GetLatestConfiguration: the token is spent whatever the answer."""
@@ -178,14 +185,13 @@ class FakeAppConfigData:
                 return _bad_request("Expired configuration token", {"Problem": "Expired"})
             if now < token.not_before:
                 self._tokens[token_text] = token  # refused, not spent: it may be used later
-                return _bad_request(
-                    "Request too early", {"Problem": "PollIntervalNotSatisfied"}
-                )
+                return _bad_request("Request too early", {"Problem": "PollIntervalNotSatisfied"})
             profile = self._profiles[token.profile]
             interval = max(self.poll_interval, token.minimum_interval)
             unchanged = profile.version == token.seen_version
-            following = _Token(token.profile, now, now + interval, profile.version,
-                               token.minimum_interval)
+            following = _Token(
+                token.profile, now, now + interval, profile.version, token.minimum_interval
+            )
             headers = {
                 "Next-Poll-Configuration-Token": self._issue(following),
                 "Next-Poll-Interval-In-Seconds": str(interval),
@@ -232,7 +238,7 @@ def _handler_for(fake: FakeAppConfigData) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self._body()
             if urlsplit(self.path).path != "/configurationsessions":
                 return self._send(*_error(404, "UnknownOperationException", {}))
@@ -242,7 +248,7 @@ def _handler_for(fake: FakeAppConfigData) -> type[BaseHTTPRequestHandler]:
                 return self._send(*_bad_request("The request body is not JSON", {}))
             self._send(*fake.start_session(request if isinstance(request, dict) else {}))
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._body()
             url = urlsplit(self.path)
             if url.path != "/configuration":
