@@ -75,8 +75,7 @@ class FakeAppConfigData:
         self._tokens: dict[str, _Token] = {}
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread: threading.Thread | None = None
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
@@ -215,6 +214,13 @@ class FakeAppConfigData:
         text = secrets.token_urlsafe(48)
         self._tokens[text] = token
         return text
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet: a client that hangs up (a pool closed, a timeout) is no server error."""
 
 
 def _error(status: int, code: str, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
