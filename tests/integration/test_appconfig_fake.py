@@ -23,8 +23,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def fake(clock: FakeClock) -> Iterator[FakeAppConfigData]:
     with FakeAppConfigData(clock=clock, poll_interval=30) as server:
-        server.set_configuration("app", "env", "text", "one", content_type="text/plain",
-                                 version_label="v1")
+        server.set_configuration(
+            "app", "env", "text", "one", content_type="text/plain", version_label="v1"
+        )
         yield server
 
 
