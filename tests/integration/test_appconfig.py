@@ -323,6 +323,13 @@ class TestEdges:
         container.flags()
         assert fake.requests == {START: 1, GET: 1}
 
+    def test_prefetch_skips_it_in_a_snapstart_init(self, fake, container, monkeypatch):
+        """In a SnapStart init no session starts: a token must not go into the snapshot."""
+        monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+        assert prefetch(container) == {}
+        assert not container.flags.fresh
+        assert fake.requests == {}
+
     def test_check_fetches_it(self, fake, container):
         """check resolves it once: OK."""
         results = check_container(container)
