@@ -118,11 +118,16 @@ class ConfigurationSession:
         self._token_expires_at = 0.0
         self._next_poll_at = 0.0
         self._document: Configuration | None = None
+        self._timed_by: Callable[[], float] | None = None  # the clock the deadlines are on
 
     def latest(self, client: Any) -> Configuration:
         """The current document: the one held inside the poll interval, else one poll's answer."""
         with self._lock:
-            now = self._clock()()
+            clock = self._clock()
+            if clock is not self._timed_by:
+                # Deadlines on another clock mean nothing on this one: start afresh.
+                self._token, self._document, self._timed_by = None, None, clock
+            now = clock()
             held = self._document
             if held is not None and client is self._client and now < self._next_poll_at:
                 return held

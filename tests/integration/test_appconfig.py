@@ -181,6 +181,26 @@ class TestPolling:
         assert provider() == FLAGS
         assert fake.requests == {START: 2, GET: 2}
 
+    def test_a_new_clock_starts_a_new_session(self, fake, client):
+        """Deadlines of one clock mean nothing on another: set_clock starts a new session."""
+        provider = AppConfig(
+            "orders",
+            "prod",
+            "flags",
+            client=client,
+            clock=FakeClock(100_000),
+            max_age_in_seconds=0,
+        )
+        provider()
+        later = FakeClock(1_000)
+        provider.clock = later
+        provider()
+        assert fake.requests == {START: 2, GET: 2}
+        fake.clock = later
+        later.tick(60)
+        provider()
+        assert fake.requests == {START: 2, GET: 3}
+
 
 class TestContent:
     """Content types and transforms."""
