@@ -91,6 +91,19 @@ def test_two_roles_never_share_a_value(base, moto_server, monkeypatch, shared):
     assert moto_server.requests["AmazonSSM.GetParameter"] == 2
 
 
+def test_region_goes_to_the_clients_and_the_sts_call(base):
+    """region= sets the clients' region and the region of the AssumeRole call."""
+    regions: list[str] = []
+    base.session.events.register(
+        "before-call.sts.AssumeRole",
+        lambda context, **_: regions.append(context["client_region"]),
+    )
+    clients = clients_for(base, READER, region="eu-west-1")
+    assert clients.ssm().meta.region_name == "eu-west-1"
+    clients.sts().get_caller_identity()
+    assert regions == ["eu-west-1"]
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
