@@ -72,6 +72,14 @@ def warm_rows(result: dict[str, Any]) -> list[Row]:
             f"**{result['ratio_1']:.2f}x / {result['ratio_5']:.2f}x**",
         )
     )
+    rows.append(
+        (
+            "(a) warm path",
+            "`AppConfig` (one marker): µs per invocation; ratio to `SSMParameter`",
+            "1 value (goal ≤1.10x)",
+            f"{result['appconfig_us']:.2f}; **{result['appconfig_ratio']:.2f}x**",
+        )
+    )
     return rows
 
 

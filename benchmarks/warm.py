@@ -7,13 +7,15 @@ interleaved in one run; the peers' warm paths are timed in the same rounds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
 
-from lambda_cache_di import SSMParameter, prefetch
+from lambda_cache_di import AppConfig, SSMParameter, prefetch
+from lambda_cache_di.testing.appconfig import FakeAppConfigData
 
 from .common import per_call_us
 from .dataset import PARAMETERS, SECRETS
@@ -28,6 +30,11 @@ class Cached(containers.DeclarativeContainer):
     v2 = SSMParameter(PARAMETERS[2], max_age_in_seconds=HOUR)
     v3 = SSMParameter(PARAMETERS[3], max_age_in_seconds=HOUR)
     v4 = SSMParameter(PARAMETERS[4], max_age_in_seconds=HOUR)
+
+
+class Flags(containers.DeclarativeContainer):
+    client = providers.Object(None)
+    v0 = AppConfig("bench", "prod", "flags", client=client, max_age_in_seconds=HOUR)
 
 
 class Constant(providers.Provider):  # type: ignore[type-arg]
@@ -71,6 +78,11 @@ def cached_five(
     v4: str = Provide[Cached.v4],
 ) -> Any:
     return v4
+
+
+@inject
+def appconfig_one(event: Any, context: Any, v0: str = Provide[Flags.v0]) -> Any:
+    return v0
 
 
 @inject
@@ -147,6 +159,20 @@ def _peer_handlers(count: int) -> dict[str, Callable[[], Any]]:
     return handlers
 
 
+@contextmanager
+def _appconfig_filled() -> Iterator[Flags]:
+    """A wired Flags container whose AppConfig value is cached, from the appconfigdata fake."""
+    import boto3
+
+    with FakeAppConfigData() as fake:
+        fake.set_configuration("bench", "prod", "flags", '{"beta": true}')
+        client = boto3.client("appconfigdata", endpoint_url=fake.endpoint)
+        flags = Flags(client=client)
+        flags.wire(modules=[__name__])
+        flags.v0()
+        yield flags
+
+
 def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
     """Min over interleaved rounds of µs per invocation, for one and five values."""
     cached, plain, reference = Cached(), Plain(), Reference()
@@ -166,12 +192,22 @@ def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
         for label, handler in _peer_handlers(count).items():
             variants[(label, count)] = handler
     best = dict.fromkeys(variants, float("inf"))
-    for _ in range(rounds):
-        for key, function in variants.items():
-            best[key] = min(best[key], per_call_us(function, calls))
+    with _appconfig_filled() as flags:
+        # Same handler shape as ("ours", 1), one AppConfig marker instead of an SSMParameter.
+        appconfig: dict[tuple[str, int], Callable[[], Any]] = {
+            ("appconfig", 1): lambda: appconfig_one({}, None)
+        }
+        best.update(dict.fromkeys(appconfig, float("inf")))
+        for _ in range(rounds):
+            for key, function in {**variants, **appconfig}.items():
+                best[key] = min(best[key], per_call_us(function, calls))
+        flags.unwire()
     for container in (cached, plain, reference):
         container.unwire()
+    appconfig_us = best.pop(("appconfig", 1))
     return {
+        "appconfig_us": appconfig_us,
+        "appconfig_ratio": appconfig_us / best[("ours", 1)],
         "us": best,
         "ratio_1": best[("ours", 1)] / best[("object", 1)],
         "ratio_5": best[("ours", 5)] / best[("object", 5)],

@@ -1,7 +1,8 @@
-"""Cache SSM parameters, Secrets Manager secrets and S3 files across Lambda invocations,
-as dependency-injector providers. boto3 is imported on the first fetch, not here."""
+"""Cache SSM parameters, Secrets Manager secrets, S3 files and AppConfig profiles across
+Lambda invocations, as dependency-injector providers. boto3 is imported on the first fetch,
+not here."""
 
-from .clients import AwsClients
+from .clients import AssumedRoleClients, AwsClients
 from .core.cache import CacheStats
 from .errors import (
     ConfigurationError,
@@ -11,6 +12,7 @@ from .errors import (
     TransformError,
 )
 from .prefetch import prefetch
+from .providers.appconfig import AppConfig
 from .providers.base import CachedProvider
 from .providers.derived import Derived
 from .providers.discovery import cached_providers, invalidate_all, set_clock
@@ -21,6 +23,8 @@ from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 
 __all__ = [
+    "AppConfig",
+    "AssumedRoleClients",
     "AwsClients",
     "CacheStats",
     "CachedProvider",

@@ -223,7 +223,7 @@ class TestEncapsulation:
         """prefetch, snapstart, iam-policy and check use the source protocol, not isinstance."""
         edge_files = ["prefetch.py", "snapstart.py", "tools/iam.py", "tools/check.py"]
         concrete = {"SSMParameter", "SSMParameters", "SSMParametersByPath", "Secret", "Secrets"}
-        concrete |= {"S3File"}
+        concrete |= {"S3File", "AppConfig"}
         for relative in edge_files:
             tree = ast.parse((PACKAGE / relative).read_text())
             named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -239,6 +239,8 @@ class TestEncapsulation:
 def test_public_names_are_pinned() -> None:
     """`lambda_cache_di.__all__` is exactly the public contract (as httpx pins its exports)."""
     assert sorted(lambda_cache_di.__all__) == [
+        "AppConfig",
+        "AssumedRoleClients",
         "AwsClients",
         "CacheStats",
         "CachedProvider",

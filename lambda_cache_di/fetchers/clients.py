@@ -69,6 +69,7 @@ _SERVICE_CALLS = {
     "ssm": ("get_parameter", "get_parameters", "get_paginator"),
     "secretsmanager": ("get_secret_value", "batch_get_secret_value"),
     "s3": ("get_object",),
+    "appconfigdata": ("start_configuration_session", "get_latest_configuration"),
 }
 
 

@@ -34,7 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_arguments(iam)
     iam.add_argument("--region", default="*", help="region in the ARNs ('*': any)")
-    iam.add_argument("--account", default="*", help="account id in the ARNs ('*': any)")
+    iam.add_argument(
+        "--account",
+        default=None,
+        help="account id in the ARNs (default: any; with --assume-role, the role's account)",
+    )
+    iam.add_argument(
+        "--assume-role",
+        metavar="ROLE_ARN",
+        help="the providers read as this role (AssumedRoleClients): print the function role's "
+        "policy, the role's trust policy and its permission policy",
+    )
+    iam.add_argument(
+        "--function-role", metavar="ROLE_ARN", help="with --assume-role: the function's own role"
+    )
+    iam.add_argument("--external-id", help="with --assume-role: the external id the trust requires")
     iam.set_defaults(run=_run_iam_policy)
 
     check = _add_command(
@@ -139,11 +153,13 @@ def _run_iam_policy(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
     from .iam import policy_for
 
+    if args.assume_role is not None:
+        return _run_role_policies(args)
     container = _load(args)
     if container is None:
         return 2
     try:
-        policy = policy_for(container, region=args.region, account=args.account)
+        policy = policy_for(container, region=args.region, account=args.account or "*")
     except ConfigurationError as exc:
         # A provider argument (`config.param_name`) that the environment does not resolve.
         print(f"lambda-cache-di iam-policy: {exc}", file=sys.stderr)
@@ -153,6 +169,34 @@ def _run_iam_policy(args: argparse.Namespace) -> int:
         return 2
     sys.stdout.write(policy.to_json())
     for note in policy.notes:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _run_role_policies(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
+    from .roles import role_policies
+
+    if args.function_role is None:
+        print("lambda-cache-di iam-policy: --assume-role needs --function-role", file=sys.stderr)
+        return 2
+    container = _load(args)
+    if container is None:
+        return 2
+    try:
+        policies = role_policies(
+            container,
+            role_arn=args.assume_role,
+            function_role=args.function_role,
+            external_id=args.external_id,
+            region=args.region,
+            account=args.account,
+        )
+    except ConfigurationError as exc:
+        print(f"lambda-cache-di iam-policy: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(policies.to_json())
+    for note in policies.notes:
         print(note, file=sys.stderr)
     return 0
 
