@@ -19,3 +19,4 @@ def handler(
 
 
 container = FeatureFlags()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

@@ -2,7 +2,7 @@
 
 from dependency_injector.wiring import Provide, inject
 
-from containers.appconfig import CrossAccount
+from containers.cross_account import CrossAccount
 
 
 @inject
@@ -13,3 +13,4 @@ def handler(
 
 
 container = CrossAccount()  # once per execution environment: the cold start
+container.wire(modules=[__name__])

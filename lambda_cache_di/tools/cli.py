@@ -37,18 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
     iam.add_argument(
         "--account",
         default=None,
-        help="account id in the ARNs (default: any; with --assume-role, the role's account)",
+        help="account id in the ARNs (default: any; for a role's policies, the role's account)",
     )
     iam.add_argument(
         "--assume-role",
         metavar="ROLE_ARN",
         help="the providers read as this role (AssumedRoleClients): print the function role's "
-        "policy, the role's trust policy and its permission policy",
+        "policy, the role's trust policy and its permission policy (default: none)",
     )
     iam.add_argument(
-        "--function-role", metavar="ROLE_ARN", help="with --assume-role: the function's own role"
+        "--function-role",
+        metavar="ROLE_ARN",
+        help="with --assume-role: the function's own role (default: none)",
     )
-    iam.add_argument("--external-id", help="with --assume-role: the external id the trust requires")
+    iam.add_argument(
+        "--external-id",
+        help="with --assume-role: the external id the trust requires (default: none)",
+    )
     iam.set_defaults(run=_run_iam_policy)
 
     check = _add_command(

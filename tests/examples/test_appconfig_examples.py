@@ -1,4 +1,4 @@
-"""The AppConfig and cross-account examples: against the appconfigdata fake and moto's STS."""
+"""The AppConfig example against the appconfigdata fake."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from containers.appconfig import READER_ROLE
-from lambda_cache_di import AssumedRoleClients
 from lambda_cache_di.testing.appconfig import FakeAppConfigData
 
 FLAGS = {"beta": {"enabled": True}, "checkout-v2": {"enabled": False}}
@@ -36,11 +34,3 @@ def test_feature_flags_handler(appconfig, cold_start):
             "routing_bytes": 14,
         }
     assert appconfig.requests == {"StartConfigurationSession": 3, "GetLatestConfiguration": 3}
-
-
-def test_cross_account_handler(moto_endpoint, cold_start):
-    """The secret lives in the role's account (210987654321); the handler reads it as the role."""
-    owner = AssumedRoleClients(role_arn=READER_ROLE)
-    owner.secretsmanager().create_secret(Name="prod/orders/db-password", SecretString="pw-12345")
-    module = cold_start("examples.cross_account")
-    assert module.handler({}, None) == {"password_length": 8}
