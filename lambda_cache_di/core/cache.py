@@ -25,7 +25,7 @@ _FIRST_BACKOFF_SECONDS = 1.0
 # A throttled fetch with nothing in hand waits rand(0, 1) x min(cap, first x 2**n) before
 # try n + 1 ("full jitter"): environments that were refused together do not come back
 # together, and each comes back less often the longer the quota stays spent.
-THROTTLE_FIRST_PAUSE_SECONDS = 1.0
+THROTTLE_FIRST_PAUSE_SECONDS = 2.0
 THROTTLE_PAUSE_CAP_SECONDS = 8.0
 # How long such a fetch keeps trying, by default: see docs/throttling.md.
 DEFAULT_THROTTLE_WAIT_SECONDS = 20.0
