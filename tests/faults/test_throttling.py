@@ -15,7 +15,7 @@ import boto3
 import pytest
 from dependency_injector import containers, providers
 
-from lambda_cache_di import FetchError, S3File, Secret, SSMParameter, prefetch
+from lambda_cache_di import FetchError, S3File, Secret, Secrets, SSMParameter, prefetch
 from lambda_cache_di.fetchers.clients import new_client
 from lambda_cache_di.testing import FakeClock
 
@@ -199,7 +199,9 @@ class TestServices:
         self, direct: Callable[..., Any], proxy: FaultProxy
     ) -> None:
         """A throttled GetSecretValue is waited through: the value, two throttled requests."""
-        direct("secretsmanager", read_timeout=30).create_secret(Name="burst/secret", SecretString="VALUE-secret")
+        direct("secretsmanager", read_timeout=30).create_secret(
+            Name="burst/secret", SecretString="VALUE-secret"
+        )
         clock = FakeClock()
         provider = Secret(
             "burst/secret", client=library_client(proxy, "secretsmanager"), clock=clock
@@ -230,3 +232,31 @@ class TestServices:
         proxy.mode = Fault.THROTTLE
         assert provider().read_bytes() == b"VALUE-model"
         assert (provider.stats.stale, provider.stats.throttled) == (1, 2)
+
+
+class TestSecretsQuota:
+    """Secrets Manager: batches while their quota answers, single calls when it throttles."""
+
+    IDS = ("quota/alpha", "quota/beta", "quota/gamma")
+
+    def test_throttled_batch_falls_back_to_single_calls(
+        self, direct: Callable[..., Any], proxy: FaultProxy
+    ) -> None:
+        """A throttled batch is read at once by GetSecretValue calls; the next read sends no batch."""
+        setup = direct("secretsmanager", read_timeout=30)
+        for name in self.IDS:
+            setup.create_secret(Name=name, SecretString=f"VALUE-{name}")
+        provider = Secrets(list(self.IDS), client=library_client(proxy, "secretsmanager"))
+        expected = {name.rsplit("/", 1)[-1]: f"VALUE-{name}" for name in self.IDS}
+        assert provider() == expected
+        assert proxy.counts == {"secretsmanager.BatchGetSecretValue": 1}
+        proxy.reset_counts()
+        proxy.queue(Fault.THROTTLE)
+        assert provider.refresh() == expected
+        assert proxy.counts == {
+            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 3,
+        }
+        proxy.reset_counts()
+        assert provider.refresh() == expected
+        assert proxy.counts == {"secretsmanager.GetSecretValue": 3}
