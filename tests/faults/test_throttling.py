@@ -242,7 +242,7 @@ class TestSecretsQuota:
     def test_throttled_batch_falls_back_to_single_calls(
         self, direct: Callable[..., Any], proxy: FaultProxy
     ) -> None:
-        """A throttled batch is read at once by GetSecretValue calls; the next read sends no batch."""
+        """A throttled batch is read at once by GetSecretValue calls; the next sends no batch."""
         setup = direct("secretsmanager", read_timeout=30)
         for name in self.IDS:
             setup.create_secret(Name=name, SecretString=f"VALUE-{name}")
