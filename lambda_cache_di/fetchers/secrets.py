@@ -167,17 +167,18 @@ def _fetch_singly(
 ) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
     """GetSecretValue for each secret, all at once: values and error codes by id."""
     values: dict[SecretId, SecretValue] = {}
-    errors: dict[SecretId, str] = {}
+    codes: dict[SecretId, str] = {}
 
     def read(secret: SecretId) -> None:
         try:
             values[secret] = get_secret_value(client, secret)
         except LambdaCacheError as exc:
             cause = exc.__cause__
-            errors[secret] = error_code(cause) if cause is not None else type(exc).__name__
+            codes[secret] = error_code(cause) if cause is not None else type(exc).__name__
 
     map_groups(read, group)
-    return values, errors
+    # In the order asked, whichever call ended first: messages name them in that order.
+    return values, {secret: codes[secret] for secret in group if secret in codes}
 
 
 def _fetch_batch(
