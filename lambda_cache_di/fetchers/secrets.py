@@ -1,17 +1,39 @@
-"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list."""
+"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list.
+
+Which operation reads a set of secrets (see docs/throttling.md): one secret is
+read with GetSecretValue (10,000 requests a second per account and region);
+several with BatchGetSecretValue, twenty to a call (fewer billed requests), while
+its quota answers (100 a second, not adjustable). When a batch is throttled, its
+secrets are read at once with concurrent GetSecretValue calls, and that client
+sends no batch for `BATCH_REST_SECONDS`. Either way a refresh is one round trip
+(two when a batch is refused).
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from typing import Any
 
 from ..core.names import SecretId, strip_arn_suffix
-from ..errors import FetchError, NotFoundError
-from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
+from ..errors import FetchError, LambdaCacheError, NotFoundError
+from .errors import (
+    NOT_FOUND_CODES,
+    TRANSIENT_CODES,
+    error_code,
+    incomplete,
+    throttling_code,
+    translated,
+)
 from .groups import map_groups
 
 BATCH_GET_SECRET_VALUE_LIMIT = 20
+# After a throttled BatchGetSecretValue: how long this process reads secrets one by one.
+BATCH_REST_SECONDS = 60.0
 
 SecretValue = str | bytes
 
@@ -21,6 +43,37 @@ logger = logging.getLogger(__name__)
 def is_secret_value(value: object) -> bool:
     """Whether `value` is what GetSecretValue gives: SecretString text or SecretBinary bytes."""
     return isinstance(value, (str, bytes))
+
+
+class _BatchQuota:
+    """Whether a client may send BatchGetSecretValue now (not right after it was throttled).
+
+    Kept beside each client (weakly: it goes with the client), as the client is
+    what stands for an account and region; nothing else about it is stored.
+    """
+
+    def __init__(self) -> None:
+        self._resting_until: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def open(self, client: Any) -> bool:
+        with self._lock:
+            try:
+                return time.monotonic() >= self._resting_until.get(client, 0.0)
+            except TypeError:  # a client that cannot be weakly referenced: always open
+                return True
+
+    def throttled(self, client: Any) -> None:
+        with self._lock, suppress(TypeError):
+            self._resting_until[client] = time.monotonic() + BATCH_REST_SECONDS
+
+    def reset(self) -> None:
+        """Forget every throttled batch (for tests)."""
+        with self._lock:
+            self._resting_until.clear()
+
+
+batch_quota = _BatchQuota()
 
 
 def secret_value(entry: dict[str, Any], resource: str, operation: str) -> SecretValue:
@@ -108,6 +161,43 @@ def group_ids(secrets: Sequence[SecretId]) -> Iterator[list[SecretId]]:
 def _fetch_group(
     client: Any, group: list[SecretId]
 ) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """Up to twenty secrets: one BatchGetSecretValue, or GetSecretValue calls at once.
+
+    Single calls serve one secret, and any group while the batch quota rests.
+    """
+    if len(group) > 1 and batch_quota.open(client):
+        try:
+            return _fetch_batch(client, group)
+        except FetchError as exc:
+            if not exc.throttled:
+                raise
+            logger.debug("BatchGetSecretValue throttled: %d secrets read one by one", len(group))
+            batch_quota.throttled(client)
+    return _fetch_singly(client, group)
+
+
+def _fetch_singly(
+    client: Any, group: list[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """GetSecretValue for each secret, all at once: values and error codes by id."""
+    values: dict[SecretId, SecretValue] = {}
+    codes: dict[SecretId, str] = {}
+
+    def read(secret: SecretId) -> None:
+        try:
+            values[secret] = get_secret_value(client, secret)
+        except LambdaCacheError as exc:
+            cause = exc.__cause__
+            codes[secret] = error_code(cause) if cause is not None else type(exc).__name__
+
+    map_groups(read, group)
+    # In the order asked, whichever call ended first: messages name them in that order.
+    return values, {secret: codes[secret] for secret in group if secret in codes}
+
+
+def _fetch_batch(
+    client: Any, group: list[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
     """One id list, following NextToken: values and error codes by requested id."""
     values: dict[SecretId, SecretValue] = {}
     errors: dict[SecretId, str] = {}
@@ -163,7 +253,10 @@ def batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
         )
     failures = ", ".join(f"{secret.id} ({code})" for secret, code in errors.items())
     transient = all(code in TRANSIENT_CODES for code in errors.values())
-    return FetchError(f"BatchGetSecretValue failed for {failures}", transient=transient)
+    throttled = all(throttling_code(code) for code in errors.values())
+    return FetchError(
+        f"BatchGetSecretValue failed for {failures}", transient=transient, throttled=throttled
+    )
 
 
 def _describe(request: dict[str, str]) -> str:
