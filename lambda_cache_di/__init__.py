@@ -12,8 +12,10 @@ from .errors import (
 )
 from .prefetch import prefetch
 from .providers.base import CachedProvider
+from .providers.calls import CachedCall
 from .providers.derived import Derived
 from .providers.discovery import cached_providers, invalidate_all, set_clock
+from .providers.dynamodb import DynamoDBItems, DynamoDBValue
 from .providers.s3 import S3File
 from .providers.secrets import Secret, Secrets
 from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
@@ -21,9 +23,12 @@ from .providers.ssm import SSMParameter, SSMParameters, SSMParametersByPath
 __all__ = [
     "AwsClients",
     "CacheStats",
+    "CachedCall",
     "CachedProvider",
     "ConfigurationError",
     "Derived",
+    "DynamoDBItems",
+    "DynamoDBValue",
     "FetchError",
     "LambdaCacheError",
     "NotFoundError",

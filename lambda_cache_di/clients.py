@@ -19,3 +19,7 @@ class AwsClients(containers.DeclarativeContainer):
     ssm = providers.ThreadSafeSingleton(new_client, session, "ssm", config)
     secretsmanager = providers.ThreadSafeSingleton(new_client, session, "secretsmanager", config)
     s3 = providers.ThreadSafeSingleton(new_client, session, "s3", config)
+    dynamodb = providers.ThreadSafeSingleton(new_client, session, "dynamodb", config)
+    # For `CachedCall`: any other service is one such line in a container of your own.
+    sts = providers.ThreadSafeSingleton(new_client, session, "sts", config)
+    kms = providers.ThreadSafeSingleton(new_client, session, "kms", config)

@@ -68,6 +68,7 @@ _SERVICE_CALLS = {
     "ssm": ("get_parameter", "get_parameters", "get_paginator"),
     "secretsmanager": ("get_secret_value", "batch_get_secret_value"),
     "s3": ("get_object",),
+    "dynamodb": ("get_item", "query"),
 }
 
 
