@@ -241,9 +241,12 @@ def test_public_names_are_pinned() -> None:
     assert sorted(lambda_cache_di.__all__) == [
         "AwsClients",
         "CacheStats",
+        "CachedCall",
         "CachedProvider",
         "ConfigurationError",
         "Derived",
+        "DynamoDBItems",
+        "DynamoDBValue",
         "FetchError",
         "LambdaCacheError",
         "NotFoundError",
