@@ -29,6 +29,11 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def string_list(value: Any) -> list[str]:
+    """For a StringList parameter: a `list[str]` at run time already, now statically too."""
+    return list(value)
+
+
 def size(path: Path) -> int:
     return path.stat().st_size
 
@@ -42,6 +47,7 @@ def check_ssm() -> None:
     assert_type(SSMParameter("/app/name", transform=word_count)(), int)
     assert_type(SSMParameter("/app/doc", transform="json")(), Any)
     assert_type(SSMParameter("/app/name").refresh(), str)
+    assert_type(SSMParameter("/app/hosts", transform=string_list)(), list[str])
     assert_type(SSMParameters(["/app/a", "/app/b"])(), dict[str, str])
     assert_type(SSMParameters(["/app/a"], transform=word_count)(), dict[str, int])
     assert_type(SSMParameters({"a": "/app/a"}, transform="json")(), dict[str, Any])
