@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_cache_di import (
+    CachedCall,
     DynamoDBItems,
     DynamoDBValue,
     S3File,
@@ -22,6 +23,7 @@ from lambda_cache_di import (
     SSMParameter,
     SSMParameters,
 )
+from lambda_cache_di.errors import FetchError
 from lambda_cache_di.providers.base import CachedProvider
 from tests.frames import exception_chain
 
@@ -157,6 +159,14 @@ def _delete_items(sorts: tuple[str, ...]) -> Callable[[Any], None]:
     return remove
 
 
+def read_parameter(ssm: Any) -> str:
+    """A CachedCall of the user's own: GetParameter, checking the answer as a fetcher would."""
+    response = ssm.get_parameter(Name=PARAMETER_NAMES[0], WithDecryption=True)
+    if "Parameter" not in response:  # botocore reads a cut JSON body as an empty answer
+        raise FetchError("GetParameter returned an incomplete response for it", transient=True)
+    return str(response["Parameter"]["Value"])
+
+
 SPECS = (
     Spec(
         "SSMParameter",
@@ -202,6 +212,15 @@ SPECS = (
         _delete_object,
         lambda directory, **options: S3File(f"s3://{BUCKET}/{KEY}", directory=directory, **options),
         s3_body,
+    ),
+    Spec(
+        "CachedCall",
+        "ssm",
+        True,
+        _put_parameters(PARAMETER_NAMES[:1]),
+        _delete_parameters(PARAMETER_NAMES[:1]),
+        lambda **options: CachedCall(read_parameter, name=PARAMETER_NAMES[0], **options),
+        lambda version: f"{version}-alpha",
     ),
     Spec(
         "DynamoDBValue",
