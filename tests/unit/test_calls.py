@@ -188,6 +188,13 @@ class TestSharedTier:
             assert value() == {"limit": 5}
         assert len(fetch.clients) == 1
 
+    def test_value_the_store_cannot_hold_is_not_shared(self, shared_folder: Path):
+        """A number is no value of the JSON store: each process calls for itself, and gets it."""
+        fetch = Counted(42)
+        for _ in range(2):
+            assert CachedCall(fetch, name="answer", shared=True)() == 42
+        assert len(fetch.clients) == 2
+
     def test_secret_flag(self):
         """holds_secrets=True marks the cached value as a secret for the SnapStart hook."""
         value = CachedCall(Counted("x"), holds_secrets=True)
