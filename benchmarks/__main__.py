@@ -40,7 +40,7 @@ def _breakdown(counts: Counter[str]) -> str:
 
 def warm_rows(result: dict[str, Any]) -> list[Row]:
     us = result["us"]
-    labels = dict.fromkeys(label for label, _ in us)
+    labels = dict.fromkeys(label for label, _ in us if not label.startswith("source "))
     rows: list[Row] = []
     names = {
         "ours": "lambda-cache-di: `@inject` + `Provide[...]` of cached providers",
@@ -80,6 +80,15 @@ def warm_rows(result: dict[str, Any]) -> list[Row]:
             f"{result['appconfig_us']:.2f}; **{result['appconfig_ratio']:.2f}x**",
         )
     )
+    for label, ratio in result["sources"].items():
+        rows.append(
+            (
+                "(a) warm path, 1 value",
+                f"{label} / `SSMParameter` (goal ≤1.10x)",
+                "µs per invocation; ratio",
+                f"{us[('source ' + label, 1)]:.2f}; **{ratio:.2f}x**",
+            )
+        )
     return rows
 
 

@@ -14,7 +14,14 @@ from typing import Any
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
 
-from lambda_cache_di import AppConfig, SSMParameter, prefetch
+from lambda_cache_di import (
+    AppConfig,
+    CachedCall,
+    DynamoDBItems,
+    DynamoDBValue,
+    SSMParameter,
+    prefetch,
+)
 from lambda_cache_di.testing.appconfig import FakeAppConfigData
 
 from .common import per_call_us
@@ -35,6 +42,47 @@ class Cached(containers.DeclarativeContainer):
 class Flags(containers.DeclarativeContainer):
     client = providers.Object(None)
     v0 = AppConfig("bench", "prod", "flags", client=client, max_age_in_seconds=HOUR)
+
+
+class _DynamoDB:
+    """Canned DynamoDB answers: the warm path never reaches the client, only the first fill."""
+
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        return {"Item": {"value": {"S": "value"}}, "ConsumedCapacity": {"CapacityUnits": 0.5}}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"Items": [{"sk": {"S": "a"}, "value": {"S": "value"}}]}
+
+
+class Sources(containers.DeclarativeContainer):
+    """The sources added after SSM, Secrets Manager and S3, one value each."""
+
+    dynamodb_value = DynamoDBValue("bench", "key", max_age_in_seconds=HOUR, client=_DynamoDB())
+    dynamodb_items = DynamoDBItems("bench", "key", max_age_in_seconds=HOUR, client=_DynamoDB())
+    call = CachedCall(lambda: "value", name="bench", max_age_in_seconds=HOUR)
+
+
+@inject
+def dynamodb_value_one(event: Any, context: Any, v0: Any = Provide[Sources.dynamodb_value]) -> Any:
+    return v0
+
+
+@inject
+def dynamodb_items_one(event: Any, context: Any, v0: Any = Provide[Sources.dynamodb_items]) -> Any:
+    return v0
+
+
+@inject
+def call_one(event: Any, context: Any, v0: Any = Provide[Sources.call]) -> Any:
+    return v0
+
+
+# Label of each new source's handler; compared with SSMParameter's ("ours", 1).
+SOURCE_HANDLERS = {
+    "DynamoDBValue": dynamodb_value_one,
+    "DynamoDBItems": dynamodb_items_one,
+    "CachedCall": call_one,
+}
 
 
 class Constant(providers.Provider):  # type: ignore[type-arg]
@@ -175,10 +223,11 @@ def _appconfig_filled() -> Iterator[Flags]:
 
 def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
     """Min over interleaved rounds of µs per invocation, for one and five values."""
-    cached, plain, reference = Cached(), Plain(), Reference()
-    for container in (cached, plain, reference):
+    cached, plain, reference, sources = Cached(), Plain(), Reference(), Sources()
+    for container in (cached, plain, reference, sources):
         container.wire(modules=[__name__])
     assert prefetch(cached) == {}
+    assert prefetch(sources) == {}
     variants: dict[tuple[str, int], Callable[[], Any]] = {}
     handlers = (
         (1, cached_one, plain_one, constant_one),
@@ -191,6 +240,8 @@ def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
         variants[("constant", count)] = lambda c=constant: c({}, None)  # type: ignore[misc]
         for label, handler in _peer_handlers(count).items():
             variants[(label, count)] = handler
+    for label, source in SOURCE_HANDLERS.items():
+        variants[("source " + label, 1)] = lambda source=source: source({}, None)  # type: ignore[misc]
     best = dict.fromkeys(variants, float("inf"))
     with _appconfig_filled() as flags:
         # Same handler shape as ("ours", 1), one AppConfig marker instead of an SSMParameter.
@@ -202,7 +253,7 @@ def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
             for key, function in {**variants, **appconfig}.items():
                 best[key] = min(best[key], per_call_us(function, calls))
         flags.unwire()
-    for container in (cached, plain, reference):
+    for container in (cached, plain, reference, sources):
         container.unwire()
     appconfig_us = best.pop(("appconfig", 1))
     return {
@@ -213,6 +264,9 @@ def run(rounds: int = 15, calls: int = 2000) -> dict[str, Any]:
         "ratio_5": best[("ours", 5)] / best[("object", 5)],
         "constant_1": best[("constant", 1)] / best[("object", 1)],
         "constant_5": best[("constant", 5)] / best[("object", 5)],
+        "sources": {
+            label: best[("source " + label, 1)] / best[("ours", 1)] for label in SOURCE_HANDLERS
+        },
         "rounds": rounds,
         "calls": calls,
     }

@@ -14,8 +14,10 @@ from .errors import (
 from .prefetch import prefetch
 from .providers.appconfig import AppConfig
 from .providers.base import CachedProvider
+from .providers.calls import CachedCall
 from .providers.derived import Derived
 from .providers.discovery import cached_providers, invalidate_all, set_clock
+from .providers.dynamodb import DynamoDBItems, DynamoDBValue
 from .providers.refresh import RefreshPolicy
 from .providers.rotation import refresh_on
 from .providers.s3 import S3File
@@ -27,9 +29,12 @@ __all__ = [
     "AssumedRoleClients",
     "AwsClients",
     "CacheStats",
+    "CachedCall",
     "CachedProvider",
     "ConfigurationError",
     "Derived",
+    "DynamoDBItems",
+    "DynamoDBValue",
     "FetchError",
     "LambdaCacheError",
     "NotFoundError",

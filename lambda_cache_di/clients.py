@@ -21,6 +21,10 @@ class AwsClients(containers.DeclarativeContainer):
     secretsmanager = providers.ThreadSafeSingleton(new_client, session, "secretsmanager", config)
     s3 = providers.ThreadSafeSingleton(new_client, session, "s3", config)
     appconfigdata = providers.ThreadSafeSingleton(new_client, session, "appconfigdata", config)
+    dynamodb = providers.ThreadSafeSingleton(new_client, session, "dynamodb", config)
+    # For `CachedCall`: any other service is one such line in a container of your own.
+    sts = providers.ThreadSafeSingleton(new_client, session, "sts", config)
+    kms = providers.ThreadSafeSingleton(new_client, session, "kms", config)
 
 
 class AssumedRoleClients(containers.DeclarativeContainer):
@@ -54,4 +58,6 @@ class AssumedRoleClients(containers.DeclarativeContainer):
     secretsmanager = providers.ThreadSafeSingleton(new_client, session, "secretsmanager", config)
     s3 = providers.ThreadSafeSingleton(new_client, session, "s3", config)
     appconfigdata = providers.ThreadSafeSingleton(new_client, session, "appconfigdata", config)
+    dynamodb = providers.ThreadSafeSingleton(new_client, session, "dynamodb", config)
     sts = providers.ThreadSafeSingleton(new_client, session, "sts", config)
+    kms = providers.ThreadSafeSingleton(new_client, session, "kms", config)

@@ -126,6 +126,7 @@ _SERVICE_CALLS = {
     "secretsmanager": ("get_secret_value", "batch_get_secret_value"),
     "s3": ("get_object",),
     "appconfigdata": ("start_configuration_session", "get_latest_configuration"),
+    "dynamodb": ("get_item", "query"),
 }
 
 

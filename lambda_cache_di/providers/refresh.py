@@ -104,7 +104,7 @@ class SecretSource:
     def __init__(self, provider: CachedProvider[Any], policy: RefreshPolicy) -> None:
         self.provider = provider
         self.policy = policy
-        self._pending: Secret | None = None
+        self._pending: Secret[Any] | None = None
         self._missing_until = -math.inf
         self._refreshed_at = -math.inf
         self._lock = threading.Lock()
@@ -159,7 +159,7 @@ class SecretSource:
                 logger.warning("AWSPENDING of %s could not be read: %s", provider.describe(), exc)
         return False, None
 
-    def _has_pending_stage(self, provider: Secret) -> bool:
+    def _has_pending_stage(self, provider: Secret[Any]) -> bool:
         return (
             self.policy.use_pending
             and provider.batchable  # AWSCURRENT: a version of its own has no AWSPENDING

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..core.iam import Arns, IamGrant
 from ..core.names import S3Location, parse_s3_uri
@@ -15,11 +16,14 @@ from ..errors import ConfigurationError, LambdaCacheError
 from ..fetchers import s3, s3_copy
 from ..fetchers.clients import client_origin
 from ..fetchers.s3 import FreeSpace, free_bytes
-from .arguments import CacheOptions, check_seconds
+from .arguments import AgeOptions, CacheOptions, check_seconds
 from .base import CachedProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 S3_NOTE = (
     "note: s3:ListBucket is not included, so a missing object reads as AccessDenied, "
@@ -27,7 +31,7 @@ S3_NOTE = (
 )
 
 
-class S3File(CachedProvider[Any]):
+class S3File(CachedProvider[T]):
     """An S3 object as a local file: the provider returns the `pathlib.Path` of the copy.
 
     The copy lies under `directory` (by default the shared folder,
@@ -76,6 +80,32 @@ class S3File(CachedProvider[Any]):
     keeps_file = True
     iam_notes = (S3_NOTE,)
 
+    @overload
+    def __init__(
+        self: S3File[Path],
+        uri: str | Any,
+        check_before_download: bool = True,
+        local_path: str | os.PathLike[str] | None = None,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        free_space: FreeSpace = free_bytes,
+        download_timeout_in_seconds: float = s3.DEFAULT_DOWNLOAD_TIMEOUT,
+        transform: None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: S3File[R],
+        uri: str | Any,
+        check_before_download: bool = True,
+        local_path: str | os.PathLike[str] | None = None,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        free_space: FreeSpace = free_bytes,
+        download_timeout_in_seconds: float = s3.DEFAULT_DOWNLOAD_TIMEOUT,
+        transform: Callable[[Path], R],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
     def __init__(
         self,
         uri: str | Any,

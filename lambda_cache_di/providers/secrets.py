@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..core.iam import KMS_NOTE, Arns, IamGrant
 from ..core.names import SecretId, keyed, parse_secret_id
@@ -17,6 +17,8 @@ from .base import CachedProvider
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+T = TypeVar("T")
+R = TypeVar("R")
 _VERSION_ID = re.compile(r"[A-Za-z0-9\-]{32,64}")
 _MAX_STAGE_LENGTH = 256
 # BatchGetSecretValue takes no resource but `*`; AWS still checks GetSecretValue per secret.
@@ -50,7 +52,7 @@ def check_version_id(value: object) -> str | None:
     return value
 
 
-class Secret(CachedProvider[Any]):
+class Secret(CachedProvider[T]):
     """One secret: `str` (SecretString), `bytes` (SecretBinary), or what `transform` makes of it.
 
     `version_stage` or `version_id` picks a version other than AWSCURRENT.
@@ -75,6 +77,34 @@ class Secret(CachedProvider[Any]):
     noun = "secret"
     iam_notes = (KMS_NOTE,)
 
+    # Statically `str`: a SecretBinary's `bytes` depends on the secret in AWS.
+    @overload
+    def __init__(
+        self: Secret[str],
+        secret_id: str | Any,
+        transform: None = None,
+        version_stage: str | None = None,
+        version_id: str | None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Secret[Any],
+        secret_id: str | Any,
+        transform: Literal["json"],
+        version_stage: str | None = None,
+        version_id: str | None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Secret[R],
+        secret_id: str | Any,
+        transform: Callable[[Any], R],
+        version_stage: str | None = None,
+        version_id: str | None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
     def __init__(
         self,
         secret_id: str | Any,
@@ -163,7 +193,7 @@ class Secret(CachedProvider[Any]):
         return secrets.is_secret_value(raw)
 
 
-class Secrets(CachedProvider[dict[str, Any]]):
+class Secrets(CachedProvider[T]):
     """Several secrets at AWSCURRENT as one dict, in one round trip.
 
     Read in BatchGetSecretValue calls of at most twenty while that quota answers,
@@ -188,6 +218,27 @@ class Secrets(CachedProvider[dict[str, Any]]):
     per_value = True
     iam_notes = (KMS_NOTE,)
 
+    @overload
+    def __init__(
+        self: Secrets[dict[str, str]],
+        ids: Sequence[str] | Mapping[str, str] | Any,
+        transform: None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Secrets[dict[str, Any]],
+        ids: Sequence[str] | Mapping[str, str] | Any,
+        transform: Literal["json"],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Secrets[dict[str, R]],
+        ids: Sequence[str] | Mapping[str, str] | Any,
+        transform: Callable[[Any], R],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
     def __init__(
         self,
         ids: Sequence[str] | Mapping[str, str] | Any,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..core.environment import in_snapstart_init
 from ..core.iam import KMS_NOTE, Arns, IamGrant
@@ -17,12 +17,14 @@ from ..core.shared import BatchAnswer
 from ..errors import ConfigurationError, NotFoundError
 from ..fetchers import ssm
 from ..fetchers.ssm import holds_secure_text
-from .arguments import CacheOptions
+from .arguments import AgeOptions
 from .base import CachedProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+T = TypeVar("T")
+R = TypeVar("R")
 _READ = ("ssm:GetParameter", "ssm:GetParameters")
 
 
@@ -31,7 +33,7 @@ def _read_grant(arns: Arns, names: list[ParameterName]) -> list[IamGrant]:
     return [IamGrant("ReadSSMParameters", _READ, tuple(arns.parameter(n.name) for n in names))]
 
 
-class SSMParameter(CachedProvider[Any]):
+class SSMParameter(CachedProvider[T]):
     """One parameter: `str` for String and SecureString (decrypted), `list[str]` for StringList.
 
     `name` may be a provider (`config.param_name`), resolved on first use.
@@ -50,8 +52,35 @@ class SSMParameter(CachedProvider[Any]):
     snapshot_safe = True  # a SnapStart init reads it undecrypted (see fetch_batch)
     iam_notes = (KMS_NOTE,)
 
-    def __init__(self, name: str | Any, **options: Unpack[CacheOptions]) -> None:
-        super().__init__(name, **options)
+    # Statically `str`: a StringList's `list[str]` depends on the parameter's type in AWS.
+    @overload
+    def __init__(
+        self: SSMParameter[str],
+        name: str | Any,
+        *,
+        transform: None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSMParameter[Any],
+        name: str | Any,
+        *,
+        transform: Literal["json"],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSMParameter[R],
+        name: str | Any,
+        *,
+        transform: Callable[[Any], R],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    def __init__(
+        self, name: str | Any, *, transform: Any = None, **options: Unpack[AgeOptions]
+    ) -> None:
+        super().__init__(name, transform=transform, **options)
 
     def _define(self, value: Any) -> None:
         self._name = parse_parameter_name(value, "name")
@@ -89,7 +118,7 @@ class SSMParameter(CachedProvider[Any]):
         return ssm.is_parameter_value(raw)
 
 
-class SSMParameters(CachedProvider[dict[str, Any]]):
+class SSMParameters(CachedProvider[T]):
     """Several parameters as one dict, fetched in GetParameters calls of at most ten.
 
     Keys are the last path segment of each name, or the keys of a mapping
@@ -108,10 +137,38 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
     per_value = True
     iam_notes = (KMS_NOTE,)
 
+    @overload
     def __init__(
-        self, names: Sequence[str] | Mapping[str, str] | Any, **options: Unpack[CacheOptions]
+        self: SSMParameters[dict[str, str]],
+        names: Sequence[str] | Mapping[str, str] | Any,
+        *,
+        transform: None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSMParameters[dict[str, Any]],
+        names: Sequence[str] | Mapping[str, str] | Any,
+        *,
+        transform: Literal["json"],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSMParameters[dict[str, R]],
+        names: Sequence[str] | Mapping[str, str] | Any,
+        *,
+        transform: Callable[[Any], R],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    def __init__(
+        self,
+        names: Sequence[str] | Mapping[str, str] | Any,
+        *,
+        transform: Any = None,
+        **options: Unpack[AgeOptions],
     ) -> None:
-        super().__init__(names, **options)
+        super().__init__(names, transform=transform, **options)
 
     def _define(self, value: Any) -> None:
         self._keyed = keyed(value, parse_parameter_name, "names")
@@ -150,7 +207,7 @@ class SSMParameters(CachedProvider[dict[str, Any]]):
         )
 
 
-class SSMParametersByPath(CachedProvider[dict[str, Any]]):
+class SSMParametersByPath(CachedProvider[T]):
     """Every parameter under a path, keyed by its name relative to the path.
 
     A transform applies to each value; `"json"` is not offered here, since a
@@ -171,13 +228,36 @@ class SSMParametersByPath(CachedProvider[dict[str, Any]]):
     json_transform = False
     iam_notes = (KMS_NOTE,)
 
+    @overload
     def __init__(
-        self, path: str | Any, recursive: bool = True, **options: Unpack[CacheOptions]
+        self: SSMParametersByPath[dict[str, str]],
+        path: str | Any,
+        recursive: bool = True,
+        *,
+        transform: None = None,
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSMParametersByPath[dict[str, R]],
+        path: str | Any,
+        recursive: bool = True,
+        *,
+        transform: Callable[[Any], R],
+        **options: Unpack[AgeOptions],
+    ) -> None: ...
+    def __init__(
+        self,
+        path: str | Any,
+        recursive: bool = True,
+        *,
+        transform: Any = None,
+        **options: Unpack[AgeOptions],
     ) -> None:
         if not isinstance(recursive, bool):
             raise ConfigurationError(f"recursive must be True or False, not {recursive!r}")
         self._recursive = recursive
-        super().__init__(path, **options)
+        super().__init__(path, transform=transform, **options)
 
     def _define(self, value: Any) -> None:
         self._path = parse_parameter_path(value, "path")

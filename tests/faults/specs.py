@@ -1,4 +1,4 @@
-"""The five cached providers under test, each with a way to store, change and remove its data.
+"""The cached providers under test, each with a way to store, change and remove its data.
 
 A `version` is a distinctive text such as "VALUE-<uuid>"; every value a spec
 stores is derived from it, so a test can tell which version a caller got and
@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambda_cache_di import S3File, Secret, Secrets, SSMParameter, SSMParameters
+from lambda_cache_di import (
+    CachedCall,
+    DynamoDBItems,
+    DynamoDBValue,
+    S3File,
+    Secret,
+    Secrets,
+    SSMParameter,
+    SSMParameters,
+)
+from lambda_cache_di.errors import FetchError
 from lambda_cache_di.providers.base import CachedProvider
 from tests.frames import exception_chain
 
@@ -21,6 +31,7 @@ BUCKET = "fault-bucket"
 KEY = "models/model.json"
 SECRET_NAMES = ("fault/alpha", "fault/beta")
 PARAMETER_NAMES = ("/fault/alpha", "/fault/beta")
+TABLE = "fault-table"
 
 
 # Short enough that a hung request costs little, long enough for moto on a busy CI machine.
@@ -116,6 +127,46 @@ def _delete_object(s3: Any) -> None:
     s3.delete_object(Bucket=BUCKET, Key=KEY)
 
 
+def _put_items(sorts: tuple[str, ...]) -> Callable[[Any, str], None]:
+    def store(dynamodb: Any, version: str) -> None:
+        if TABLE not in dynamodb.list_tables()["TableNames"]:
+            dynamodb.create_table(
+                TableName=TABLE,
+                KeySchema=[
+                    {"AttributeName": "id", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        for sort in sorts:
+            item = {"id": {"S": "fault"}, "sk": {"S": sort}}
+            dynamodb.put_item(
+                TableName=TABLE, Item={**item, "value": {"S": value_of(version, sort)}}
+            )
+
+    return store
+
+
+def _delete_items(sorts: tuple[str, ...]) -> Callable[[Any], None]:
+    def remove(dynamodb: Any) -> None:
+        for sort in sorts:
+            dynamodb.delete_item(TableName=TABLE, Key={"id": {"S": "fault"}, "sk": {"S": sort}})
+
+    return remove
+
+
+def read_parameter(ssm: Any) -> str:
+    """A CachedCall of the user's own: GetParameter, checking the answer as a fetcher would."""
+    response = ssm.get_parameter(Name=PARAMETER_NAMES[0], WithDecryption=True)
+    if "Parameter" not in response:  # botocore reads a cut JSON body as an empty answer
+        raise FetchError("GetParameter returned an incomplete response for it", transient=True)
+    return str(response["Parameter"]["Value"])
+
+
 SPECS = (
     Spec(
         "SSMParameter",
@@ -161,6 +212,33 @@ SPECS = (
         _delete_object,
         lambda directory, **options: S3File(f"s3://{BUCKET}/{KEY}", directory=directory, **options),
         s3_body,
+    ),
+    Spec(
+        "CachedCall",
+        "ssm",
+        True,
+        _put_parameters(PARAMETER_NAMES[:1]),
+        _delete_parameters(PARAMETER_NAMES[:1]),
+        lambda **options: CachedCall(read_parameter, name=PARAMETER_NAMES[0], **options),
+        lambda version: f"{version}-alpha",
+    ),
+    Spec(
+        "DynamoDBValue",
+        "dynamodb",
+        True,
+        _put_items(("alpha",)),
+        _delete_items(("alpha",)),
+        lambda **options: DynamoDBValue(TABLE, {"id": "fault", "sk": "alpha"}, **options),
+        lambda version: f"{version}-alpha",
+    ),
+    Spec(
+        "DynamoDBItems",
+        "dynamodb",
+        True,
+        _put_items(("alpha", "beta")),
+        _delete_items(("alpha", "beta")),
+        lambda **options: DynamoDBItems(TABLE, "fault", **options),
+        lambda version: {"alpha": f"{version}-alpha", "beta": f"{version}-beta"},
     ),
 )
 

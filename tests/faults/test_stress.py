@@ -32,6 +32,9 @@ OPERATIONS = {
     "Secret": "secretsmanager.GetSecretValue",
     "Secrets": "secretsmanager.BatchGetSecretValue",
     "S3File": "s3:GET",
+    "CachedCall": "AmazonSSM.GetParameter",
+    "DynamoDBValue": "DynamoDB_20120810.GetItem",
+    "DynamoDBItems": "DynamoDB_20120810.Query",
 }
 
 
