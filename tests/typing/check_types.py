@@ -44,7 +44,7 @@ def account(sts: Any) -> str:
 
 def check_ssm() -> None:
     assert_type(SSMParameter("/app/name")(), str)
-    assert_type(SSMParameter("/app/name", transform=word_count)(), int)
+    assert_type(SSMParameter("/app/name", transform=len)(), int)
     assert_type(SSMParameter("/app/doc", transform="json")(), Any)
     assert_type(SSMParameter("/app/name").refresh(), str)
     assert_type(SSMParameter("/app/hosts", transform=string_list)(), list[str])
