@@ -71,9 +71,22 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             value in a group); what it returns is cached.
         shared: share the value with the other processes of the environment:
             `True`, `False`, or `None` for the automatic rule.
+        throttle_wait_in_seconds: how long a fetch with no value in hand keeps
+            retrying while AWS throttles it (full-jitter back-off), before the
+            call fails with the throttling `FetchError`.
 
     Raises:
-        ConfigurationError: an argument is malformed (an empty name, a negative age, ...).
+        ConfigurationError: at construction, when an argument given as a value is
+            malformed (an empty name, a negative age, an unknown transform); at
+            first resolve (first call, `prefetch`, `iam-policy`, `check`), when an
+            argument given as a provider resolves to such a value.
+        NotFoundError: at call, when what it names does not exist (`.names` lists
+            every missing identifier); nothing partial is cached.
+        FetchError: at call, for any other failure to fetch (`transient` and
+            `throttled` say whether a retry may succeed), or when no client can
+            be made; unless a value in hand may be served instead.
+        TransformError: at call, when `transform` refuses the fetched value
+            (its message holds no value).
     """
 
     __slots__ = (
