@@ -24,6 +24,7 @@ from ..errors import ConfigurationError, FetchError, LambdaCacheError, Transform
 from ..fetchers.clients import checked_client, client_identity, default_client
 from .arguments import (
     DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_FIRST_JITTER,
     DEFAULT_MAX_AGE_SECONDS,
     check_client,
     check_fraction,
@@ -90,7 +91,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         client: Any = None,
         stale_if_error_in_seconds: float = 0,
         backoff_cap_in_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS,
-        jitter: float = 0,
+        jitter: float | None = None,
         clock: Clock = time.monotonic,
         transform: Any = None,
         shared: bool | None = None,
@@ -111,7 +112,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             "backoff_cap_in_seconds": check_seconds(
                 backoff_cap_in_seconds, "backoff_cap_in_seconds"
             ),
-            "jitter": check_fraction(jitter, "jitter"),
+            "jitter": None if jitter is None else check_fraction(jitter, "jitter"),
             "transform": transform,
             "shared": check_shared(shared),
         }
@@ -131,7 +132,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             max_age=DEFAULT_MAX_AGE_SECONDS if lazy_age else max_age_in_seconds,
             stale_if_error=self._options["stale_if_error_in_seconds"],
             backoff_cap=self._options["backoff_cap_in_seconds"],
-            jitter=self._options["jitter"],
+            # jitter=None: only the first value is spread (see DEFAULT_FIRST_JITTER).
+            jitter=self._options["jitter"] or 0.0,
+            first_jitter=DEFAULT_FIRST_JITTER if jitter is None else None,
             clock=clock,
             # Delegation, not reach: the entry gets two plain callables of this provider.
             source=CallableSource(self._load, self._forget),
