@@ -164,7 +164,9 @@ def floor(environments: int, seed: int, requests_each: int = 2) -> Result:
     arrivals = starts(environments, seed)
     bucket = TokenBucket(SSM_TPS)
     served_at = _serve(bucket, [t + ROUND_TRIP_SECONDS / 2 for t in arrivals], requests_each)
-    slowest = max(done + ROUND_TRIP_SECONDS / 2 - t for t, done in zip(arrivals, served_at))
+    slowest = max(
+        done + ROUND_TRIP_SECONDS / 2 - t for t, done in zip(arrivals, served_at, strict=True)
+    )
     on_time = _most_on_time(arrivals, requests_each)
     return {
         "environments": environments,

@@ -201,5 +201,9 @@ def _parameter(name: str) -> dict[str, Any]:
 
 
 def _secret(secret_id: str) -> dict[str, Any]:
-    return {"Name": secret_id, "ARN": f"arn:aws:secretsmanager:::secret:{secret_id}-abcdef",
-            "SecretString": '{"user": "app"}', "VersionId": "1"}
+    return {
+        "Name": secret_id,
+        "ARN": f"arn:aws:secretsmanager:::secret:{secret_id}-abcdef",
+        "SecretString": '{"user": "app"}',
+        "VersionId": "1",
+    }

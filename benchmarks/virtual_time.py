@@ -417,7 +417,7 @@ class Executor:
         return future
 
     def map(self, function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
-        futures = [self.submit(function, *args) for args in zip(*iterables)]
+        futures = [self.submit(function, *args) for args in zip(*iterables, strict=False)]
         return (future.result() for future in futures)
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:

@@ -61,7 +61,7 @@ class CacheEntry(Generic[T]):
     in a row, and transient ones may be answered with the last good value for
     `stale_if_error` seconds past its expiry.
 
-    Each value lives `max_age × (1 − jitter × random())`; the first one stored
+    Each value lives `max_age * (1 - jitter * random())`; the first one stored
     (after creation or `invalidate()`) uses `first_jitter` instead, when given.
     """
 
