@@ -502,6 +502,48 @@ def as_completed(
         yield from done
 
 
+class Thread:
+    """A `threading.Thread` stand-in: `start()` makes a task of it, `join` waits virtually."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        group: None = None,
+        target: Callable[..., Any] | None = None,
+        name: str | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        daemon: bool | None = None,
+    ) -> None:
+        self._scheduler = scheduler
+        self._target = target
+        self._args = args
+        self._kwargs = kwargs or {}
+        self.name = name or "virtual"
+        self.daemon = bool(daemon)
+        self._done = Event(scheduler)
+
+    def run(self) -> None:
+        if self._target is not None:
+            self._target(*self._args, **self._kwargs)
+
+    def start(self) -> None:
+        def body() -> None:
+            try:
+                self.run()
+            finally:
+                self._done.set()
+
+        self._scheduler.spawn(body, name=self.name)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._done.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return not self._done.is_set()
+
+
 def threading_module(scheduler: Scheduler) -> types.SimpleNamespace:
     """What a library module sees as `threading` during a simulation."""
     return types.SimpleNamespace(
@@ -511,6 +553,7 @@ def threading_module(scheduler: Scheduler) -> types.SimpleNamespace:
         Condition=lambda lock=None: Condition(scheduler, lock),
         Semaphore=lambda value=1: Semaphore(scheduler, value),
         BoundedSemaphore=lambda value=1: Semaphore(scheduler, value),
+        Thread=lambda *a, **k: Thread(scheduler, *a, **k),
         local=threading.local,
         get_ident=threading.get_ident,
         current_thread=threading.current_thread,

@@ -133,3 +133,19 @@ class TestRefreshSpread:
         """By default the peak after the first minute is within 2.2 times the mean."""
         result = processes.simulate_fleet(True, jitter=None)
         assert result["steady_peak"] <= 2.2 * result["mean"]
+
+
+def test_a_library_thread_runs_in_virtual_time() -> None:
+    """A `threading.Thread` the library starts is a task: its sleep of 4 s ends at 4 s."""
+    scheduler = Scheduler()
+    ended: list[float] = []
+    shim = virtual_time.threading_module(scheduler)
+
+    def starter() -> None:
+        thread = shim.Thread(target=lambda: (scheduler.sleep(4), ended.append(scheduler())))
+        thread.start()
+        thread.join()
+        ended.append(scheduler())
+
+    run_tasks(scheduler, starter)
+    assert ended == [4.0, 4.0]
