@@ -29,10 +29,13 @@ class FetchError(LambdaCacheError):
 
     `transient` tells whether a retry may succeed (throttling, 5xx, connection
     errors, timeouts): only such failures may be answered with stale data.
+    `throttled` tells that AWS refused the request for a quota (it implies
+    `transient`): a value in hand is then served, and a fetch with none waits.
     """
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        self.transient = transient
+    def __init__(self, message: str, *, transient: bool = False, throttled: bool = False) -> None:
+        self.transient = transient or throttled
+        self.throttled = throttled
         super().__init__(message)
 
 

@@ -9,19 +9,28 @@ needs through the source protocol of `CachedProvider`. Each provider's cache is
 filled as if it had fetched for itself, through its own transform. Values still
 fresh are left alone, so prefetch may run again and again. Nothing raises: failures are returned
 and logged (names and error types only), and those providers fetch on first use.
-Only a bad `max_workers` raises (ConfigurationError).
+Only a bad `max_workers` or `throttle_wait_in_seconds` raises (ConfigurationError).
+
+Throttled requests are tried again with full-jitter pauses, but only for
+`throttle_wait_in_seconds` (default 4 s: Lambda gives init 10 s in all, and
+imports and clients need their share). What is still throttled then is returned
+among the failures, and fetched at first use with the provider's own wait.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from .core.cache import THROTTLE_FIRST_PAUSE_SECONDS, THROTTLE_PAUSE_CAP_SECONDS, Clock
 from .core.environment import in_snapstart_init
 from .core.shared import BatchAnswer, batch_through_store
 from .errors import ConfigurationError, FetchError, LambdaCacheError
+from .providers.arguments import check_seconds
 from .providers.base import CachedProvider
 from .providers.discovery import cached_providers
 
@@ -31,8 +40,15 @@ Named = tuple[str, CachedProvider[Any]]
 # A batch fetch: keys in; the values by key, and an error for each key that failed.
 BatchFetch = Callable[[Any, list[Any]], BatchAnswer]
 
+DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS = 4.0
 
-def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException]:
+
+def prefetch(
+    container: Any,
+    *,
+    max_workers: int = 8,
+    throttle_wait_in_seconds: float = DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS,
+) -> dict[str, BaseException]:
     """Fetch every cached provider of a container instance now; return `{name: error}` of failures.
 
     Overridden providers are skipped, and so are values still fresh: calling
@@ -40,9 +56,11 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
     (`config.param_name`) are resolved here; one that cannot be is returned as a
     ConfigurationError. A failure never stops the others and is never raised:
     it is logged as a warning and the provider fetches again on first use.
+    Throttled requests are tried again for at most `throttle_wait_in_seconds`.
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise ConfigurationError(f"max_workers must be a positive int, not {max_workers!r}")
+    wait = check_seconds(throttle_wait_in_seconds, "throttle_wait_in_seconds")
     failures: dict[str, BaseException] = {}
     named: list[Named] = []
     for name, provider in cached_providers(container):
@@ -56,7 +74,7 @@ def prefetch(container: Any, *, max_workers: int = 8) -> dict[str, BaseException
         if not provider.fresh:
             named.append((name, provider))
     if named:
-        _fetch_all(named, max_workers, failures)
+        _fetch_all(named, max_workers, failures, wait)
     for name, error in list(failures.items()):
         # Named by type only: a message may quote a value, ours never do.
         logger.warning("prefetch: %s failed with %s", name, type(error).__name__)
@@ -72,11 +90,15 @@ def _typed(error: BaseException) -> LambdaCacheError:
     return typed
 
 
-def _fetch_all(named: list[Named], max_workers: int, failures: dict[str, BaseException]) -> None:
+def _fetch_all(
+    named: list[Named], max_workers: int, failures: dict[str, BaseException], wait: float
+) -> None:
     tasks: list[Future[dict[str, BaseException]]] = []
+    # One bound for the whole prefetch: a task that starts late has less of it left.
+    deadline = time.monotonic() + wait
     with ThreadPoolExecutor(max_workers, thread_name_prefix="prefetch") as pool:
         for members in _by_service(named).values():
-            tasks += _submit_service(pool, members, failures)
+            tasks += _submit_service(pool, members, failures, deadline)
         for task in tasks:
             failures.update(task.result())
 
@@ -94,7 +116,10 @@ def _by_service(named: list[Named]) -> dict[str, list[Named]]:
 
 
 def _submit_service(
-    pool: ThreadPoolExecutor, members: list[Named], failures: dict[str, BaseException]
+    pool: ThreadPoolExecutor,
+    members: list[Named],
+    failures: dict[str, BaseException],
+    deadline: float,
 ) -> list[Future[dict[str, BaseException]]]:
     """Resolve the clients of one service here, then submit its work to the pool.
 
@@ -117,10 +142,11 @@ def _submit_service(
         by_client.setdefault(id(client), (client, []))[1].extend(spec_members)
     tasks: list[Future[dict[str, BaseException]]] = []
     for client, client_members in by_client.values():
-        tasks += _submit_batches(pool, client, [m for m in client_members if _batchable(m[1])])
+        batched = [m for m in client_members if _batchable(m[1])]
+        tasks += _submit_batches(pool, client, batched, deadline)
         for name, provider in client_members:
             if not _batchable(provider):
-                tasks.append(pool.submit(_refresh, name, provider))
+                tasks.append(pool.submit(_refresh, name, provider, deadline))
     return tasks
 
 
@@ -128,17 +154,17 @@ def _batchable(provider: CachedProvider[Any]) -> bool:
     return provider.batch_key() is not None
 
 
-def _refresh(name: str, provider: CachedProvider[Any]) -> dict[str, BaseException]:
+def _refresh(name: str, provider: CachedProvider[Any], deadline: float) -> dict[str, BaseException]:
     try:
         # Not forced: a value another process just fetched for the environment will do.
-        provider.prefill()
+        provider.prefill(wait=max(0.0, deadline - time.monotonic()))
     except Exception as exc:
         return {name: exc}
     return {}
 
 
 def _submit_batches(
-    pool: ThreadPoolExecutor, client: Any, members: list[Named]
+    pool: ThreadPoolExecutor, client: Any, members: list[Named], deadline: float
 ) -> list[Future[dict[str, BaseException]]]:
     """One task per provider class: its `fetch_batch` makes that class's calls at once."""
     by_class: dict[type[CachedProvider[Any]], list[Named]] = {}
@@ -147,8 +173,43 @@ def _submit_batches(
     tasks: list[Future[dict[str, BaseException]]] = []
     for kind, users in by_class.items():
         keys = list(dict.fromkeys(provider.batch_key() for _, provider in users))
-        tasks.append(pool.submit(_batch, kind.fetch_batch, client, keys, users))
+        fetch = _waiting(kind.fetch_batch, users[0][1].clock, deadline)
+        tasks.append(pool.submit(_batch, fetch, client, keys, users))
     return tasks
+
+
+def _waiting(fetch: BatchFetch, clock: Clock, deadline: float) -> BatchFetch:
+    """`fetch`, with its throttled keys asked again after full-jitter pauses until `deadline`.
+
+    Pauses pass on the providers' clock's `sleep` when it has one (a fake clock),
+    else `time.sleep`; what is left of the bound when the batch starts is counted on that clock.
+    """
+    sleep = getattr(clock, "sleep", None)
+    pause_for: Callable[[float], None] = sleep if callable(sleep) else time.sleep
+
+    def fetch_waiting(client: Any, keys: list[Any]) -> BatchAnswer:
+        values: dict[Any, Any] = {}
+        errors: dict[Any, BaseException] = {}
+        asked = keys
+        end = clock() + deadline - time.monotonic()
+        for attempt in range(64):
+            try:
+                got, failed = fetch(client, asked)
+            except Exception as exc:
+                got, failed = {}, dict.fromkeys(asked, exc)
+            values.update(got)
+            errors.update(failed)
+            asked = [key for key in asked if getattr(failed.get(key), "throttled", False)]
+            remaining = end - clock()
+            if not asked or remaining <= 0:
+                break
+            cap = min(THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0**attempt)
+            pause_for(min(remaining, random.random() * cap))
+            for key in asked:
+                errors.pop(key)
+        return values, errors
+
+    return fetch_waiting
 
 
 def _batch(

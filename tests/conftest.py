@@ -36,6 +36,16 @@ def shared_folder(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def batch_quota_open() -> Iterator[None]:
+    """Each test starts with Secrets Manager's batch quota open (a throttled batch rests it)."""
+    from lambda_cache_di.fetchers.secrets import batch_quota
+
+    batch_quota.reset()
+    yield
+    batch_quota.reset()
+
+
 @pytest.fixture
 def aws_client(moto_endpoint: str) -> Iterator[ClientFactory]:
     """Make real boto3 clients that talk HTTP to the (freshly reset) moto server."""

@@ -1,7 +1,7 @@
 """The layers of `lambda_cache_di`, pinned: who imports whom, and who touches what.
 
 core (stdlib only) -> fetchers (boto3 in, plain values out) -> providers (the
-only library layer importing dependency_injector) -> edges (clients, prefetch,
+only library layer importing dependency_injector) -> edges (clients, prefetch, metrics,
 snapstart, tools, testing). Each test reads the source with `ast`; none imports
 the modules it checks, so a fault planted anywhere is found without running it.
 """
@@ -19,7 +19,7 @@ import lambda_cache_di
 
 PACKAGE = Path(lambda_cache_di.__file__).parent
 LAYERS = ("core", "fetchers", "providers")
-EDGES = ("clients", "prefetch", "snapstart", "tools", "testing", "__main__")
+EDGES = ("clients", "prefetch", "snapstart", "metrics", "tools", "testing", "__main__")
 
 
 def module_name(path: Path) -> str:

@@ -16,11 +16,19 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from ..errors import FetchError, LambdaCacheError, NotFoundError, TransformError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Clock = Callable[[], float]
 
 _NEVER = -math.inf
 _FIRST_BACKOFF_SECONDS = 1.0
+# A throttled fetch with nothing in hand waits rand(0, 1) x min(cap, first x 2**n) before
+# try n + 1 ("full jitter"): environments that were refused together do not come back
+# together, and each comes back less often the longer the quota stays spent.
+THROTTLE_FIRST_PAUSE_SECONDS = 2.0
+THROTTLE_PAUSE_CAP_SECONDS = 8.0
+# How long such a fetch keeps trying, by default: see docs/throttling.md.
+DEFAULT_THROTTLE_WAIT_SECONDS = 20.0
 
 
 class Source(Protocol):
@@ -50,6 +58,7 @@ class CacheStats(NamedTuple):
     misses: int = 0
     errors: int = 0
     stale: int = 0
+    throttled: int = 0
 
 
 class CacheEntry(Generic[T]):
@@ -86,6 +95,9 @@ class CacheEntry(Generic[T]):
         "_source",
         "_stale",
         "_stale_if_error",
+        "_throttle_wait",
+        "_throttled",
+        "_wait_until",
     )
 
     def __init__(
@@ -100,6 +112,7 @@ class CacheEntry(Generic[T]):
         clock: Clock = time.monotonic,
         rng: Callable[[], float] = random.random,
         source: Source | None = None,
+        throttle_wait: float = DEFAULT_THROTTLE_WAIT_SECONDS,
     ) -> None:
         self._fetch = fetch
         self._source = source
@@ -115,7 +128,11 @@ class CacheEntry(Generic[T]):
         # reader never pairs a new deadline with an old value.
         self._slot: tuple[float, T | None] = (_NEVER, None)
         self._fetched_at: float | None = None
-        self._hits = self._misses = self._errors = self._stale = 0
+        self._hits = self._misses = self._errors = self._stale = self._throttled = 0
+        self._throttle_wait = throttle_wait
+        # While a fetch runs (under the lock): until when a throttled request may be
+        # tried again, or None when it may not (a value in hand is served instead).
+        self._wait_until: float | None = None
         self._attempts = 0
         self._failures = 0
         self._retry_after = _NEVER
@@ -154,10 +171,12 @@ class CacheEntry(Generic[T]):
                 self._hits += 1
                 return value  # type: ignore[return-value]
             del value  # as in get(): an error's frames must not hold the old value
-            if now < self._retry_after and self._last_error is not None:
+            error = self._last_error
+            if now < self._retry_after and error is not None and not self._waits(started, error):
                 return self._serve_stale_or_raise(
-                    started, self._last_error, f"backing off for {self._retry_after - now:.1f}s"
+                    started, error, f"backing off for {self._retry_after - now:.1f}s"
                 )
+            del error
             self._misses += 1
             return self._fetch_locked(started)
 
@@ -175,23 +194,40 @@ class CacheEntry(Generic[T]):
         raise _repeat_failure(error, reason) from error
 
     def _may_serve_stale(self, started: float, error: BaseException) -> bool:
-        """Whether the value was younger than max age + stale window when the call began."""
+        """Whether the value was younger than max age + stale window when the call began.
+
+        Throttling says nothing against the value: its window is at least one more max age.
+        """
         if self._fetched_at is None or not getattr(error, "transient", False):
             return False
-        return started < self._fetched_at + self._max_age + self._stale_if_error
+        window = self._stale_if_error
+        if getattr(error, "throttled", False):
+            window = max(window, self._max_age)
+        return started < self._fetched_at + self._max_age + window
+
+    def _waits(self, started: float | None, error: BaseException) -> bool:
+        """Whether a call facing `error` fetches and waits: throttled, with nothing to serve."""
+        if not getattr(error, "throttled", False):
+            return False
+        return started is None or not self._may_serve_stale(started, error)
 
     # -- fetching ----------------------------------------------------------
 
-    def _fetch_locked(self, started: float | None, force: bool | None = None) -> T:
+    def _fetch_locked(
+        self, started: float | None, force: bool | None = None, wait: float | None = None
+    ) -> T:
         """Fetch once, holding the lock. With `started`, a transient failure may be served stale.
 
         `force` (by default: without `started`, as for refresh) tells the source
-        to fetch even when it holds a fresh value of its own.
+        to fetch even when it holds a fresh value of its own. `wait` bounds how
+        long a throttled fetch keeps trying (default: the entry's throttle wait,
+        and none when a value in hand may be served instead).
         """
         fetch_began = self._clock()
+        self._wait_until = self._wait_deadline(started, fetch_began, wait)
         try:
             if self._source is None:
-                value = self._fetch()
+                value = self.fetch_waiting(self._fetch)
             else:
                 value, fetch_began = self._source.load(
                     force=started is None if force is None else force
@@ -203,8 +239,49 @@ class CacheEntry(Generic[T]):
                 self._stale += 1
                 return self._slot[1]  # type: ignore[return-value]
             raise
+        finally:
+            self._wait_until = None
         self._store(value, fetch_began)
         return value
+
+    def _wait_deadline(self, started: float | None, now: float, wait: float | None) -> float | None:
+        """Until when this fetch may retry throttled requests; None: one try only."""
+        if wait is not None:
+            return now + wait if wait > 0 else None
+        fetched_at = self._fetched_at
+        window = max(self._max_age, self._stale_if_error)
+        in_hand = fetched_at is not None and (
+            started is None or started < fetched_at + self._max_age + window
+        )
+        return None if in_hand or self._throttle_wait <= 0 else now + self._throttle_wait
+
+    def fetch_waiting(self, fetch: Callable[[], R]) -> R:
+        """`fetch()`, tried again while it is throttled and the fetch under way may still wait.
+
+        Pauses draw full jitter from the entry's `rng` and pass on the clock's
+        `sleep` when it has one (a fake clock then controls them), else `time.sleep`.
+        The caller holds the entry's lock (a source calls this from inside `load`),
+        so other threads wait for this one fetch; outside a fetch it tries once.
+        """
+        attempt = 0
+        while True:
+            try:
+                return fetch()
+            except Exception as exc:
+                deadline = self._wait_until
+                remaining = 0.0 if deadline is None else deadline - self._clock()
+                if not getattr(exc, "throttled", False) or remaining <= 0:
+                    raise
+                self._throttled += 1
+            pause = self._random() * min(
+                THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0**attempt
+            )
+            self._sleep(min(pause, remaining))
+            attempt += 1
+
+    def _sleep(self, seconds: float) -> None:
+        sleep = getattr(self._clock, "sleep", None)
+        (sleep if callable(sleep) else time.sleep)(seconds)
 
     def _store(self, value: T, fetched_at: float) -> None:
         max_age = self._max_age
@@ -226,26 +303,32 @@ class CacheEntry(Generic[T]):
         self._errors += 1
         self._failures += 1
         self._last_error = exc
-        if self._failures >= 2:
+        throttled = getattr(exc, "throttled", False)
+        self._throttled += throttled
+        # A throttled request opens the window at once: the next calls serve what is in
+        # hand without a request rather than spend the quota again.
+        doublings = self._failures - (1 if throttled else 2)
+        if doublings >= 0:
             # 1 s, 2 s, 4 s ... stretched by up to a quarter at random; at the cap,
             # shortened by up to a fifth instead, so environments never retry in step.
             draw = self._random()
-            window = _FIRST_BACKOFF_SECONDS * 2.0 ** (self._failures - 2) * (1.0 + 0.25 * draw)
+            window = _FIRST_BACKOFF_SECONDS * 2.0**doublings * (1.0 + 0.25 * draw)
             if window > self._backoff_cap:
                 window = self._backoff_cap * (1.0 - 0.2 * draw)
             self._retry_after = now + window
 
     # -- control -----------------------------------------------------------
 
-    def refresh(self, force: bool = True) -> T:
+    def refresh(self, force: bool = True, wait: float | None = None) -> T:
         """Fetch now, whatever the age or back-off; on failure the old value stays.
 
         With `force=False` the source may answer with a fresh value it holds (one
-        another process fetched), as prefetch wants.
+        another process fetched), as prefetch wants. A throttled refresh waits
+        (within `wait` seconds if given, else the throttle wait) only when no value is held.
         """
         with self._lock:
             self._misses += 1
-            return self._fetch_locked(None, force)
+            return self._fetch_locked(None, force, wait)
 
     def put(self, value: T, fetched_at: float | None = None) -> None:
         """Store a value fetched elsewhere (by prefetch); its age counts from `fetched_at`."""
@@ -273,8 +356,8 @@ class CacheEntry(Generic[T]):
 
     @property
     def stats(self) -> CacheStats:
-        """A snapshot of the hit, miss, error and stale counters."""
-        return CacheStats(self._hits, self._misses, self._errors, self._stale)
+        """A snapshot of the hit, miss, error, stale and throttled counters."""
+        return CacheStats(self._hits, self._misses, self._errors, self._stale, self._throttled)
 
     @property
     def age(self) -> float | None:
@@ -326,7 +409,9 @@ def _repeat_failure(error: BaseException, reason: str) -> LambdaCacheError:
     if isinstance(error, TransformError):
         return TransformError(f"{error} ({reason})")
     if isinstance(error, FetchError):
-        return FetchError(f"{error} ({reason})", transient=error.transient)
+        return FetchError(
+            f"{error} ({reason})", transient=error.transient, throttled=error.throttled
+        )
     if isinstance(error, LambdaCacheError):
         return FetchError(f"{error} ({reason})")
     return FetchError(f"fetch failed with {type(error).__name__} ({reason})")

@@ -17,6 +17,8 @@ from ..errors import FetchError
 # request gets 2 s to connect and 3 s between bytes, and botocore's standard
 # mode retries it once (two attempts in all, with its own back-off). Worst case
 # for one refresh: about 2 x (2 + 3) s plus botocore's retry delay.
+# Throttling is the exception: the library's clients never retry it themselves
+# (see `spare_the_quota`); the cache serves the value in hand, or waits its turn.
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 3.0
 MAX_ATTEMPTS = 2
@@ -57,9 +59,63 @@ def new_session() -> Any:
 def new_client(session: Any, service: str, config: Any = None, **kwargs: Any) -> Any:
     """A client for `service` from `session`, with the Lambda `Config` unless one is given."""
     with _client_lock:
-        return session.client(
+        client = session.client(
             service, config=config if config is not None else lambda_config(), **kwargs
         )
+    spare_the_quota(client)
+    return client
+
+
+def spare_the_quota(client: Any) -> None:
+    """Keep botocore's standard retries of `client` for everything but throttling.
+
+    botocore would retry a throttled request after up to a second, blind to
+    what the cache knows: a value in hand that can be served at once, other
+    threads and processes waiting for the same fetch. Each such retry is one
+    more request against a quota already spent. So the standard handler is
+    replaced by one made of botocore's own parts whose checker refuses
+    throttling errors, as botocore's own detector tells them. Clients in
+    another retry mode are left alone.
+    """
+    retries = getattr(getattr(client, "meta", None), "config", None)
+    settings = getattr(retries, "retries", None) or {}
+    if settings.get("mode") != "standard":
+        return
+    from botocore.retries import quota, standard
+
+    attempts = settings.get("total_max_attempts") or settings.get("max_attempts", 2) + 1
+    service = client.meta.service_model.service_id.hyphenize()
+    adapter = standard.RetryEventAdapter()
+    throttling = standard.ThrottlingErrorDetector(adapter)
+    handler = standard.RetryHandler(
+        retry_policy=standard.RetryPolicy(
+            retry_checker=_AllButThrottling(standard.StandardRetryConditions(attempts), throttling),
+            retry_backoff=standard.ExponentialBackoff(
+                service_name=service, throttling_detector=throttling
+            ),
+        ),
+        retry_event_adapter=adapter,
+        retry_quota=standard.RetryQuotaChecker(quota.RetryQuota(), throttling),
+        service_name=service,
+    )
+    events = client.meta.events
+    events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+    events.register(
+        f"needs-retry.{service}", handler.needs_retry, unique_id=f"lambda-cache-di-retry-{service}"
+    )
+
+
+class _AllButThrottling:
+    """botocore's standard retry conditions, refusing what its detector calls throttling."""
+
+    def __init__(self, conditions: Any, throttling: Any) -> None:
+        self._conditions = conditions
+        self._throttling = throttling
+
+    def is_retryable(self, context: Any) -> bool:
+        if self._throttling.is_throttling_error_from_context(context):
+            return False
+        return bool(self._conditions.is_retryable(context))
 
 
 # The calls each service's fetcher makes: an object with none of them is not that

@@ -45,6 +45,10 @@ NOT_FOUND_CODES = frozenset(
 # Not "404" nor "NotFound": botocore makes up such codes from the HTTP status when
 # the body holds none, as for the 404 page of a wrong endpoint or of a proxy.
 
+# S3 says "slow down" with a 503, and HEAD answers carry no body to hold the code.
+S3_OPERATIONS = frozenset({"GetObject", "HeadObject"})
+THROTTLING_STATUS_S3 = 503
+
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a ClientError ("HTTP 404" when there is none), or the class name."""
@@ -82,6 +86,62 @@ def is_transient(exc: BaseException) -> bool:
         code = error_code(exc)
         return code in TRANSIENT_CODES or status >= 500 or (status == 404 and _bare(code, status))
     return _is_network_error(exc)
+
+
+def is_throttled(exc: BaseException, operation: str = "") -> bool:
+    """Whether AWS refused the request for a quota, by botocore's own throttling rules.
+
+    botocore's standard retry mode keeps the list of throttling error codes
+    (`ThrottlingException`, `Throttling`, `TooManyRequestsException`,
+    `SlowDown`, ...) and counts a 429 without a modeled code: asked here, not
+    copied. S3 (`operation` one of `S3_OPERATIONS`) also throttles with a bare 503.
+    """
+    from botocore.exceptions import ClientError
+    from botocore.retries.standard import RetryContext
+
+    if not isinstance(exc, ClientError):
+        return False
+    status = _status(exc)
+    if status == THROTTLING_STATUS_S3 and operation in S3_OPERATIONS:
+        return True
+    context = RetryContext(
+        attempt_number=1, parsed_response=exc.response, http_response=_Status(status)
+    )
+    return bool(_THROTTLING.detector(context))
+
+
+class _Status:
+    """The one field of an HTTP response that botocore's throttling check reads."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
+class _Detector:
+    """botocore's throttling detector, made once on first use (botocore loads lazily)."""
+
+    def __init__(self) -> None:
+        self._check: Any = None
+
+    def detector(self, context: Any) -> Any:
+        if self._check is None:
+            from botocore.retries.standard import RetryEventAdapter, ThrottlingErrorDetector
+
+            self._check = ThrottlingErrorDetector(
+                RetryEventAdapter()
+            ).is_throttling_error_from_context
+        return self._check(context)
+
+
+_THROTTLING = _Detector()
+
+
+def throttling_code(code: str) -> bool:
+    """Whether an error code alone (a per-secret `ErrorCode` of a batch) means throttling."""
+    from botocore.retries.standard import RetryContext
+
+    context = RetryContext(attempt_number=1, parsed_response={"Error": {"Code": code}})
+    return bool(_THROTTLING.detector(context))
 
 
 def _bare(code: str, status: int) -> bool:
@@ -124,7 +184,11 @@ def translate_error(
     if code in NOT_FOUND_CODES:
         names = not_found if not_found is not None else (resource,)
         return NotFoundError(names, f"{operation}: not found: {', '.join(names)} ({code})")
-    return FetchError(f"{operation} failed for {resource}: {code}", transient=is_transient(exc))
+    return FetchError(
+        f"{operation} failed for {resource}: {code}",
+        transient=is_transient(exc),
+        throttled=is_throttled(exc, operation),
+    )
 
 
 def incomplete(operation: str, resource: str, missing: str) -> FetchError:

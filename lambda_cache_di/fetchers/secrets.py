@@ -1,21 +1,65 @@
-"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list."""
+"""Secrets Manager fetcher: GetSecretValue, BatchGetSecretValue by id list.
+
+Which operation reads a set of secrets (see docs/throttling.md): one secret is
+read with GetSecretValue (10,000 requests a second per account and region);
+several with BatchGetSecretValue, twenty to a call (fewer billed requests), while
+its quota answers (100 a second, not adjustable). When a batch is throttled, its
+secrets are read at once with concurrent GetSecretValue calls, and this process
+sends no batch for `BATCH_REST_SECONDS`. Either way a refresh is one round trip
+(two when a batch is refused).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..core.names import SecretId, strip_arn_suffix
-from ..errors import FetchError, NotFoundError
-from .errors import NOT_FOUND_CODES, TRANSIENT_CODES, error_code, incomplete, translated
+from ..errors import FetchError, LambdaCacheError, NotFoundError
+from .errors import (
+    NOT_FOUND_CODES,
+    TRANSIENT_CODES,
+    error_code,
+    incomplete,
+    throttling_code,
+    translated,
+)
 from .groups import map_groups
 
 BATCH_GET_SECRET_VALUE_LIMIT = 20
+# After a throttled BatchGetSecretValue: how long this process reads secrets one by one.
+BATCH_REST_SECONDS = 60.0
 
 SecretValue = str | bytes
 
 logger = logging.getLogger(__name__)
+
+
+class _BatchQuota:
+    """Whether this process may send BatchGetSecretValue now (not right after it was throttled)."""
+
+    def __init__(self) -> None:
+        self._resting_until = -math.inf
+        self._lock = threading.Lock()
+
+    def open(self) -> bool:
+        return time.monotonic() >= self._resting_until
+
+    def throttled(self) -> None:
+        with self._lock:
+            self._resting_until = time.monotonic() + BATCH_REST_SECONDS
+
+    def reset(self) -> None:
+        """Forget a throttled batch (for tests)."""
+        with self._lock:
+            self._resting_until = -math.inf
+
+
+batch_quota = _BatchQuota()
 
 
 def secret_value(entry: dict[str, Any], resource: str, operation: str) -> SecretValue:
@@ -103,6 +147,42 @@ def group_ids(secrets: Sequence[SecretId]) -> Iterator[list[SecretId]]:
 def _fetch_group(
     client: Any, group: list[SecretId]
 ) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """Up to twenty secrets: one BatchGetSecretValue, or GetSecretValue calls at once.
+
+    Single calls serve one secret, and any group while the batch quota rests.
+    """
+    if len(group) > 1 and batch_quota.open():
+        try:
+            return _fetch_batch(client, group)
+        except FetchError as exc:
+            if not exc.throttled:
+                raise
+            logger.debug("BatchGetSecretValue throttled: %d secrets read one by one", len(group))
+            batch_quota.throttled()
+    return _fetch_singly(client, group)
+
+
+def _fetch_singly(
+    client: Any, group: list[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
+    """GetSecretValue for each secret, all at once: values and error codes by id."""
+    values: dict[SecretId, SecretValue] = {}
+    errors: dict[SecretId, str] = {}
+
+    def read(secret: SecretId) -> None:
+        try:
+            values[secret] = get_secret_value(client, secret)
+        except LambdaCacheError as exc:
+            cause = exc.__cause__
+            errors[secret] = error_code(cause) if cause is not None else type(exc).__name__
+
+    map_groups(read, group)
+    return values, errors
+
+
+def _fetch_batch(
+    client: Any, group: list[SecretId]
+) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
     """One id list, following NextToken: values and error codes by requested id."""
     values: dict[SecretId, SecretValue] = {}
     errors: dict[SecretId, str] = {}
@@ -158,7 +238,10 @@ def batch_error(errors: dict[SecretId, str]) -> NotFoundError | FetchError:
         )
     failures = ", ".join(f"{secret.id} ({code})" for secret, code in errors.items())
     transient = all(code in TRANSIENT_CODES for code in errors.values())
-    return FetchError(f"BatchGetSecretValue failed for {failures}", transient=transient)
+    throttled = all(throttling_code(code) for code in errors.values())
+    return FetchError(
+        f"BatchGetSecretValue failed for {failures}", transient=transient, throttled=throttled
+    )
 
 
 def _describe(request: dict[str, str]) -> str:

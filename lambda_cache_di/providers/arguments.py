@@ -25,6 +25,7 @@ class AgeOptions(TypedDict, total=False):
     stale_if_error_in_seconds: float
     backoff_cap_in_seconds: float
     jitter: float | None  # None: the default spread of the first value only
+    throttle_wait_in_seconds: float
     clock: Clock
     shared: bool | None  # share across processes: True, False, or None for the auto rule
 

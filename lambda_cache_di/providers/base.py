@@ -16,7 +16,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dependency_injector import providers
 
-from ..core.cache import CacheEntry, CacheStats, CallableSource, Clock
+from ..core.cache import (
+    DEFAULT_THROTTLE_WAIT_SECONDS,
+    CacheEntry,
+    CacheStats,
+    CallableSource,
+    Clock,
+)
 from ..core.iam import Arns, IamGrant
 from ..core.shared import BatchAnswer, SharedStore, SharedValue, resolve_shared
 from ..core.transform import check_transform, transformed
@@ -92,6 +98,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         stale_if_error_in_seconds: float = 0,
         backoff_cap_in_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS,
         jitter: float | None = None,
+        throttle_wait_in_seconds: float = DEFAULT_THROTTLE_WAIT_SECONDS,
         clock: Clock = time.monotonic,
         transform: Any = None,
         shared: bool | None = None,
@@ -113,6 +120,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
                 backoff_cap_in_seconds, "backoff_cap_in_seconds"
             ),
             "jitter": None if jitter is None else check_fraction(jitter, "jitter"),
+            "throttle_wait_in_seconds": check_seconds(
+                throttle_wait_in_seconds, "throttle_wait_in_seconds"
+            ),
             "transform": transform,
             "shared": check_shared(shared),
         }
@@ -135,6 +145,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             # jitter=None: only the first value is spread (see DEFAULT_FIRST_JITTER).
             jitter=self._options["jitter"] or 0.0,
             first_jitter=DEFAULT_FIRST_JITTER if jitter is None else None,
+            throttle_wait=self._options["throttle_wait_in_seconds"],
             clock=clock,
             # Delegation, not reach: the entry gets two plain callables of this provider.
             source=CallableSource(self._load, self._forget),
@@ -293,7 +304,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
 
     @property
     def stats(self) -> CacheStats:
-        """Hits, misses, errors and stale answers so far."""
+        """Hits, misses, errors, stale answers and throttled requests so far."""
         return self._entry.stats
 
     @property
@@ -390,10 +401,13 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         """Whether the value cached now is a secret, or made from a decrypted SecureString."""
         return self.holds_secrets or self.holds_private_value
 
-    def prefill(self) -> None:
-        """Fetch now (`prefetch`), unless another process just fetched a fresh shared value."""
+    def prefill(self, wait: float | None = None) -> None:
+        """Fetch now (`prefetch`), unless another process just fetched a fresh shared value.
+
+        A throttled fetch is tried again for at most `wait` seconds (prefetch's own bound).
+        """
         self.resolve()
-        self._entry.refresh(force=False)
+        self._entry.refresh(force=False, wait=wait)
 
     def store_fetched(self, raw: Any, fetched_at: float) -> None:
         """Cache a raw value fetched by a batch, through this provider's own transform."""
@@ -427,7 +441,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             tier = self._tier = SharedValue(
                 SharedStore(),
                 key,
-                self._fetch_raw,
+                self._fetch_waiting,
                 lambda: self.clock,
                 self.max_age_in_seconds,
                 what=self._describe(),
@@ -466,7 +480,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         tier = self.shared_tier()
         if tier is None:
             began = self.clock()
-            raw = self._fetch_raw()
+            raw = self._fetch_waiting()
         else:
             raw, began = tier.load(force)
         try:
@@ -484,6 +498,14 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             tier = self.shared_tier()
             if tier is not None:
                 tier.forget(before)
+
+    def _fetch_waiting(self) -> Any:
+        """The raw value, tried again while throttled when the entry's fetch may wait.
+
+        Called inside the shared tier's key lock, so the processes of an
+        environment wait for one fetch rather than each spending the quota.
+        """
+        return self._entry.fetch_waiting(self._fetch_raw)
 
     def _fetch_raw(self) -> Any:
         """The value as fetched, before any transform: what the shared tier stores."""

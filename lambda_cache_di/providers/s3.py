@@ -164,7 +164,8 @@ class S3File(CachedProvider[Any]):
     def _load(self, force: bool) -> tuple[Any, float]:
         """Copies share through the copy's own lock and record, not through a SharedValue."""
         shared = resolve_shared(self.shared, not self.holds_secrets)
-        path, fetched_at = self._copy(None if force or not shared else self.max_age_in_seconds)
+        max_age = None if force or not shared else self.max_age_in_seconds
+        path, fetched_at = self._entry.fetch_waiting(lambda: self._copy(max_age))
         return self._finish(path), fetched_at
 
     def _forget(self, before: float) -> None:

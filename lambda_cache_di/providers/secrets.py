@@ -153,7 +153,10 @@ class Secret(CachedProvider[Any]):
 
 
 class Secrets(CachedProvider[dict[str, Any]]):
-    """Several secrets at AWSCURRENT as one dict, in BatchGetSecretValue calls of at most twenty.
+    """Several secrets at AWSCURRENT as one dict, in one round trip.
+
+    Read in BatchGetSecretValue calls of at most twenty while that quota answers,
+    else with concurrent GetSecretValue calls (see `fetchers.secrets`).
 
     Keys are the last path segment of each secret's name (for an ARN, of the
     name without AWS's `-XXXXXX` suffix), or the keys of a mapping `{key: id}`.

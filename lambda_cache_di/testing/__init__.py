@@ -39,6 +39,10 @@ class FakeClock:
             raise ValueError("a monotonic clock never goes back")
         self.now += seconds
 
+    def sleep(self, seconds: float) -> None:
+        """Pass `seconds` at once by ticking the clock: how the library waits out throttling."""
+        self.tick(max(0.0, seconds))
+
 
 class CognitoIdentity:
     """The `identity` of a Lambda context: set only for calls from the AWS Mobile SDK."""

@@ -18,6 +18,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,28 @@ _ERRORS: dict[Fault, tuple[int, int, str, str]] = {
 }
 
 
+class TokenBucket:
+    """A request quota as AWS keeps one: `rate` tokens a second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = rate if burst is None else burst
+        self._tokens = self.burst
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Spend one token if there is one; False when the request is over the quota."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One request seen by the proxy: its operation, the fault applied, body bytes sent back."""
@@ -63,15 +86,23 @@ class Exchange:
     sent: int
 
 
-def error_response(fault: Fault, json_protocol: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+# What AWS says when a quota is spent: SSM and Secrets Manager (JSON protocol), S3 (XML).
+RATE_EXCEEDED = "Rate exceeded"
+SLOW_DOWN = "Please reduce your request rate."
+
+
+def error_response(
+    fault: Fault, json_protocol: bool, message: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body of an error answer as the service itself would send it."""
     json_status, s3_status, json_code, s3_code = _ERRORS[fault]
     if json_protocol:
-        body = json.dumps({"__type": json_code, "message": f"injected {json_code}"}).encode()
+        text = message or f"injected {json_code}"
+        body = json.dumps({"__type": json_code, "message": text}).encode()
         return json_status, [("Content-Type", _JSON_TYPE)], body
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{s3_code}</Code><Message>injected {s3_code}</Message>"
+        f"<Error><Code>{s3_code}</Code><Message>{message or f'injected {s3_code}'}</Message>"
         "<RequestId>FAULTPROXY</RequestId></Error>"
     )
     return s3_status, [("Content-Type", "application/xml")], xml.encode()
@@ -102,6 +133,8 @@ class FaultProxy:
         self.drip_bytes = 1
         self.drip_seconds = 0.5
         self._queued: deque[Fault] = deque()
+        # When set, requests the bucket refuses are throttled as AWS does ("Rate exceeded").
+        self.bucket: TokenBucket | None = None
         # Connections are numbered as accepted; those up to `_silent_upto` get no answer.
         self.connections = 0
         self._silent_upto = 0
@@ -262,7 +295,15 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             operation = target or f"{self.command} {self.path.split('?', 1)[0]}"
             silent = proxy.is_silent(self.connection_number)
             fault = Fault.DELAY if silent else proxy.next_fault()
-            if fault is Fault.RESET:
+            bucket = proxy.bucket
+            if fault is Fault.CLEAR and bucket is not None and not bucket.take():
+                message = RATE_EXCEEDED if target is not None else SLOW_DOWN
+                status, headers, payload = error_response(
+                    Fault.THROTTLE, target is not None, message
+                )
+                proxy.record(Exchange(operation, Fault.THROTTLE, status, len(payload)))
+                self._answer(status, "", headers, payload, len(payload))
+            elif fault is Fault.RESET:
                 proxy.record(Exchange(operation, fault, None, 0))
                 self._reset()
             elif fault is Fault.DELAY:

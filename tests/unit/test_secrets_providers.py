@@ -186,7 +186,7 @@ class TestSecret:
         assert repr(secret) == (
             "<Secret '/prod/key (version_stage=AWSPREVIOUS)' max_age=60s age=2.0s>"
         )
-        assert str(secret.stats) == "CacheStats(hits=0, misses=1, errors=0, stale=0)"
+        assert str(secret.stats) == "CacheStats(hits=0, misses=1, errors=0, stale=0, throttled=0)"
 
 
 class TestSecrets:
