@@ -39,6 +39,23 @@ def starts(environments: int, seed: int, burst: float = BURST_SECONDS) -> list[f
     return sorted(rng.uniform(0, burst) for _ in range(environments))
 
 
+def library_client(
+    service: str, quotas: Quotas, sleep: Callable[[float], None], attempts: int
+) -> FakeClient:
+    """A fake client retrying as the library's own default clients do, in this revision.
+
+    Where the library adjusts the retries of the clients it makes (it stops
+    botocore from retrying throttling), the same function adjusts this one.
+    """
+    from lambda_cache_di.fetchers import clients
+
+    client = FakeClient(service, quotas, sleep, attempts)
+    adjust = getattr(clients, "spare_the_quota", None)
+    if adjust is not None:
+        adjust(client)
+    return client
+
+
 def library_attempts() -> int:
     """The attempts the library's own default clients make (botocore's total_max_attempts)."""
     from lambda_cache_di.fetchers.clients import lambda_config
@@ -87,8 +104,8 @@ def run_library_at(times: list[float], seed: int, parameters: bool = True) -> Re
     def environment() -> None:
         began = scheduler.now
         container = kind(
-            ssm=FakeClient("ssm", quotas, scheduler.sleep, attempts),
-            secrets=FakeClient("secretsmanager", quotas, scheduler.sleep, attempts),
+            ssm=library_client("ssm", quotas, scheduler.sleep, attempts),
+            secrets=library_client("secretsmanager", quotas, scheduler.sleep, attempts),
         )
         set_clock(container, scheduler)
         prefetch(container)

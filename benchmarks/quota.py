@@ -87,6 +87,36 @@ _THROTTLED = _HttpResponse(400, {})
 _OK = _HttpResponse(200, {})
 
 
+class _Events:
+    """The part of botocore's event system that retry handlers use: register, unregister."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, dict[str, Callable[..., Any]]] = {}
+
+    def register(self, event: str, handler: Callable[..., Any], unique_id: str = "") -> None:
+        self.handlers.setdefault(event, {})[unique_id or repr(handler)] = handler
+
+    def unregister(self, event: str, handler: Any = None, unique_id: str = "") -> None:
+        self.handlers.get(event, {}).pop(unique_id, None)
+
+    def first(self, event: str) -> Callable[..., Any]:
+        return next(iter(self.handlers[event].values()))
+
+
+class _Meta:
+    """What the library reads of a client's `meta`: service, retry config, events."""
+
+    region_name = "us-east-1"
+    endpoint_url = None
+
+    def __init__(self, service: str, max_attempts: int) -> None:
+        from botocore.config import Config
+
+        self.service_model = operation_model(service, None)
+        self.config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
+        self.events = _Events()
+
+
 class _Retrier:
     """botocore's standard-mode retry handler, as `register_retry_handler` builds it."""
 
@@ -114,25 +144,29 @@ _SERVICE_EVENT_NAMES = {"ssm": "ssm", "secretsmanager": "secrets-manager"}
 _MODELS: dict[tuple[str, str], Any] = {}
 
 
-def operation_model(service: str, operation: str) -> Any:
-    """botocore's model of the operation: its modeled errors decide some retries."""
+def operation_model(service: str, operation: str | None) -> Any:
+    """botocore's model of the operation (its modeled errors decide some retries).
+
+    Without an operation: the service's model.
+    """
     key = (service, operation)
     if key not in _MODELS:
         import botocore.session
 
         model = botocore.session.get_session().get_service_model(service)
-        _MODELS[key] = model.operation_model(operation)
+        _MODELS[key] = model if operation is None else model.operation_model(operation)
     return _MODELS[key]
 
 
 class FakeClient:
     """A client of one service in one environment: its own retry quota, as a real one has.
 
+    Its `meta` holds the retry config and an event registry where botocore's
+    standard handler is registered under botocore's own id, so that code which
+    replaces it on a real client (the library's `spare_the_quota`) can here too.
     Requests take `ROUND_TRIP_SECONDS`, half on the way there (where the quota
     counts them) and half on the way back; `sleep` is the simulation's.
     """
-
-    meta = None
 
     def __init__(
         self, service: str, quotas: Quotas, sleep: Callable[[float], None], max_attempts: int
@@ -141,6 +175,12 @@ class FakeClient:
         self.quotas = quotas
         self.sleep = sleep
         self.retrier = _Retrier(service, max_attempts)
+        self.meta = _Meta(service, max_attempts)
+        name = _SERVICE_EVENT_NAMES[service]
+        self._needs_retry = f"needs-retry.{name}"
+        self.meta.events.register(
+            self._needs_retry, self.retrier.handler.needs_retry, unique_id=f"retry-config-{name}"
+        )
 
     def _call(self, operation: str, answer: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         from botocore.exceptions import ClientError
@@ -158,7 +198,7 @@ class FakeClient:
                 "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
                 "ResponseMetadata": {"HTTPStatusCode": 400},
             }
-            delay = self.retrier.handler.needs_retry(
+            delay = self.meta.events.first(self._needs_retry)(
                 response=(_THROTTLED, parsed),
                 attempts=attempt,
                 caught_exception=None,
