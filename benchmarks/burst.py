@@ -64,7 +64,7 @@ def library_attempts() -> int:
     return int(retries.get("total_max_attempts", BOTOCORE_STANDARD_ATTEMPTS))
 
 
-def _container_class(parameters: bool) -> Any:
+def _container_class(parameters: bool, names: int = len(PARAMETERS)) -> Any:
     from dependency_injector import containers, providers
 
     from lambda_cache_di import Secret, SSMParameters
@@ -73,14 +73,17 @@ def _container_class(parameters: bool) -> Any:
     secrets = providers.Dependency()
     declared: dict[str, Any] = {"ssm": ssm, "secrets": secrets}
     if parameters:
-        declared["parameters"] = SSMParameters(PARAMETERS, client=ssm)
+        declared["parameters"] = SSMParameters(PARAMETERS[:names], client=ssm)
     declared["secret"] = Secret(SECRET, client=secrets)
     return type("Environment", (containers.DeclarativeContainer,), declared)
 
 
-def run_library(environments: int, seed: int) -> Result:
-    """Every environment of the burst through the library's own code; the outcome."""
-    return run_library_at(starts(environments, seed), seed)
+def run_library(environments: int, seed: int, names: int = len(PARAMETERS)) -> Result:
+    """Every environment of the burst through the library's own code; the outcome.
+
+    `names`: how many of the twelve parameters (ten or fewer: one GetParameters request).
+    """
+    return run_library_at(starts(environments, seed), seed, names=names)
 
 
 def secrets_starts(environments: int = 10, processes: int = 64, seed: int = 3) -> list[float]:
@@ -88,7 +91,9 @@ def secrets_starts(environments: int = 10, processes: int = 64, seed: int = 3) -
     return sorted(t for t in starts(environments, seed, burst=1.0) for _ in range(processes))
 
 
-def run_library_at(times: list[float], seed: int, parameters: bool = True) -> Result:
+def run_library_at(
+    times: list[float], seed: int, parameters: bool = True, names: int = len(PARAMETERS)
+) -> Result:
     """Environments started at `times`, through the library's own code; the outcome."""
     import lambda_cache_di.prefetch  # noqa: F401  (imported before the swap of primitives)
     from lambda_cache_di import LambdaCacheError, prefetch, set_clock
@@ -97,7 +102,7 @@ def run_library_at(times: list[float], seed: int, parameters: bool = True) -> Re
     random.seed(seed)  # the library's and botocore's jitter draws
     scheduler = Scheduler()
     quotas = Quotas(scheduler)
-    kind = _container_class(parameters)
+    kind = _container_class(parameters, names)
     attempts = library_attempts()
     outcomes: list[tuple[float, float, bool]] = []
 

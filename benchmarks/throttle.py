@@ -119,6 +119,13 @@ def burst_rows(sizes: tuple[int, ...], before: dict[str, Any] | None, after: dic
         if before is not None:
             variants.append((f"lambda-cache-di before ({BEFORE[:7]})", before["fleet"][str(n)]))
         variants.append(("lambda-cache-di (this tree)", after["fleet"][str(n)]))
+        if n >= 500:
+            variants.append(
+                (
+                    "lambda-cache-di (this tree), 10 parameters: one request each",
+                    added(lambda n, seed: burst.run_library(n, seed, names=10), n),
+                )
+            )
         variants.append(("botocore standard retries alone", added(burst.run_plain, n)))
         for label, result in variants:
             lines.append(f"| {n:,} | {label} | " + " | ".join(_cells(result)) + " |")
