@@ -4,7 +4,7 @@ Which operation reads a set of secrets (see docs/throttling.md): one secret is
 read with GetSecretValue (10,000 requests a second per account and region);
 several with BatchGetSecretValue, twenty to a call (fewer billed requests), while
 its quota answers (100 a second, not adjustable). When a batch is throttled, its
-secrets are read at once with concurrent GetSecretValue calls, and this process
+secrets are read at once with concurrent GetSecretValue calls, and that client
 sends no batch for `BATCH_REST_SECONDS`. Either way a refresh is one round trip
 (two when a batch is refused).
 """
@@ -12,10 +12,11 @@ sends no batch for `BATCH_REST_SECONDS`. Either way a refresh is one round trip
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from typing import Any
 
 from ..core.names import SecretId, strip_arn_suffix
@@ -40,23 +41,31 @@ logger = logging.getLogger(__name__)
 
 
 class _BatchQuota:
-    """Whether this process may send BatchGetSecretValue now (not right after it was throttled)."""
+    """Whether a client may send BatchGetSecretValue now (not right after it was throttled).
+
+    Kept beside each client (weakly: it goes with the client), as the client is
+    what stands for an account and region; nothing else about it is stored.
+    """
 
     def __init__(self) -> None:
-        self._resting_until = -math.inf
+        self._resting_until: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def open(self) -> bool:
-        return time.monotonic() >= self._resting_until
-
-    def throttled(self) -> None:
+    def open(self, client: Any) -> bool:
         with self._lock:
-            self._resting_until = time.monotonic() + BATCH_REST_SECONDS
+            try:
+                return time.monotonic() >= self._resting_until.get(client, 0.0)
+            except TypeError:  # a client that cannot be weakly referenced: always open
+                return True
+
+    def throttled(self, client: Any) -> None:
+        with self._lock, suppress(TypeError):
+            self._resting_until[client] = time.monotonic() + BATCH_REST_SECONDS
 
     def reset(self) -> None:
-        """Forget a throttled batch (for tests)."""
+        """Forget every throttled batch (for tests)."""
         with self._lock:
-            self._resting_until = -math.inf
+            self._resting_until.clear()
 
 
 batch_quota = _BatchQuota()
@@ -151,14 +160,14 @@ def _fetch_group(
 
     Single calls serve one secret, and any group while the batch quota rests.
     """
-    if len(group) > 1 and batch_quota.open():
+    if len(group) > 1 and batch_quota.open(client):
         try:
             return _fetch_batch(client, group)
         except FetchError as exc:
             if not exc.throttled:
                 raise
             logger.debug("BatchGetSecretValue throttled: %d secrets read one by one", len(group))
-            batch_quota.throttled()
+            batch_quota.throttled(client)
     return _fetch_singly(client, group)
 
 
@@ -167,17 +176,18 @@ def _fetch_singly(
 ) -> tuple[dict[SecretId, SecretValue], dict[SecretId, str]]:
     """GetSecretValue for each secret, all at once: values and error codes by id."""
     values: dict[SecretId, SecretValue] = {}
-    errors: dict[SecretId, str] = {}
+    codes: dict[SecretId, str] = {}
 
     def read(secret: SecretId) -> None:
         try:
             values[secret] = get_secret_value(client, secret)
         except LambdaCacheError as exc:
             cause = exc.__cause__
-            errors[secret] = error_code(cause) if cause is not None else type(exc).__name__
+            codes[secret] = error_code(cause) if cause is not None else type(exc).__name__
 
     map_groups(read, group)
-    return values, errors
+    # In the order asked, whichever call ended first: messages name them in that order.
+    return values, {secret: codes[secret] for secret in group if secret in codes}
 
 
 def _fetch_batch(

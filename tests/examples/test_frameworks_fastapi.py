@@ -107,7 +107,7 @@ class TestAgainstMoto:
         assert response["statusCode"] == 200
         assert moto_server.requests == {
             "AmazonSSM.GetParameters": 1,
-            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 1,
         }
 
     def test_lifespan_prefetch_fetches_once_for_many_invocations(self, orders, moto_server):
@@ -118,7 +118,7 @@ class TestAgainstMoto:
             assert invoke(orders, event)["statusCode"] == 200
         assert moto_server.requests == {
             "AmazonSSM.GetParameters": 1,
-            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 1,
         }
 
     def test_lifespan_prefetch_refetches_only_what_expired(self, orders, moto_server, fake_clock):
@@ -129,7 +129,7 @@ class TestAgainstMoto:
         fake_clock.tick(61)
         moto_server.reset_counts()
         assert invoke(orders, event)["statusCode"] == 200
-        assert moto_server.requests == {"secretsmanager.BatchGetSecretValue": 1}
+        assert moto_server.requests == {"secretsmanager.GetSecretValue": 1}
 
 
 class TestWithFakes:

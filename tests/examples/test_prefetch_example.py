@@ -46,7 +46,7 @@ class TestAgainstMoto:
         assert module.failures == {}
         assert moto_server.requests == {
             "AmazonSSM.GetParameters": 1,
-            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 1,
             "s3:GET": 1,
         }
         moto_server.reset_counts()

@@ -50,7 +50,7 @@ def test_after_restore_everything_is_fetched_again(
     hooks.restore()
     assert moto_server.requests == {
         "AmazonSSM.GetParameters": 1,
-        "secretsmanager.BatchGetSecretValue": 1,
+        "secretsmanager.GetSecretValue": 1,
     }
     assert module.handler({}, None) == {"table": "orders-new", "db_host": "db.internal"}
     assert sum(moto_server.requests.values()) == 2

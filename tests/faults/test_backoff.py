@@ -84,7 +84,7 @@ class TestWindow:
         """After two failures, calls for the next second make no request and chain the second."""
         clock = FakeClock()
         provider = provider_for(proxied("ssm"), clock)
-        proxy.mode = Fault.THROTTLE
+        proxy.mode = Fault.HTTP_503
         fail(provider)
         second = fail(provider)
         fast = []
@@ -94,11 +94,11 @@ class TestWindow:
         assert proxy.total == 2
         assert all(error.__cause__ is second for error in fast)
         assert isinstance(second.__cause__, ClientError)
-        assert second.__cause__.response["Error"]["Code"] == "ThrottlingException"
+        assert second.__cause__.response["Error"]["Code"] == "ServiceUnavailable"
         assert [type(error) for error in fast] == [FetchError] * 19
         # The window is 1 s plus up to 25% of jitter, 0.05 s of which have passed.
         assert re.fullmatch(
-            rf"GetParameter failed for {NAME}: ThrottlingException "
+            rf"GetParameter failed for {NAME}: ServiceUnavailable "
             r"\(backing off for (0\.9|1\.[0-2])s\)",
             str(fast[0]),
         )

@@ -33,6 +33,10 @@ def statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, A
 EVERYTHING_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
+        statement("BatchReadSecrets", ["secretsmanager:BatchGetSecretValue"], ["*"]),
+        statement(
+            "ReadS3Objects", ["s3:GetObject"], ["arn:aws:s3:::checkapp-models/churn/model${*}.json"]
+        ),
         statement(
             "ReadSSMParameters",
             ["ssm:GetParameter", "ssm:GetParameters"],
@@ -62,10 +66,6 @@ EVERYTHING_POLICY = {
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/db-??????",
                 "arn:aws:secretsmanager:eu-west-1:111122223333:secret:checkapp/partial-??????",
             ],
-        ),
-        statement("BatchReadSecrets", ["secretsmanager:BatchGetSecretValue"], ["*"]),
-        statement(
-            "ReadS3Objects", ["s3:GetObject"], ["arn:aws:s3:::checkapp-models/churn/model${*}.json"]
         ),
     ],
 }

@@ -53,7 +53,14 @@ def test_eight_processes_share_one_environment(
     round_one = [results.get(timeout=10) for _ in range(8)]
     assert round_one == [("first", [], EXPECTED)] * 8
     assert moto_server.requests == Counter(
-        {"AmazonSSM.GetParameters": 2, "s3:GET": 1, "secretsmanager.BatchGetSecretValue": 8}
+        {
+            "AmazonSSM.GetParameters": 2,
+            "s3:GET": 1,
+            # The first prefetch batches both secrets; the others find the shared
+            # token and read the unshared password alone (never a batch of one).
+            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 7,
+        }
     )
     assert dict(seeded.secret_ids) == {"app/password": 8, "app/token": 1}
     moto_server.reset_counts()
@@ -105,7 +112,8 @@ def test_without_the_variables_each_process_fetches(
         process.join(timeout=60)
     requests = moto_server.requests
     assert requests["AmazonSSM.GetParameters"] == 4
-    assert requests["secretsmanager.BatchGetSecretValue"] == 2
+    assert requests["secretsmanager.BatchGetSecretValue"] == 1
+    assert requests["secretsmanager.GetSecretValue"] == 1
     assert dict(seeded.secret_ids) == {"app/password": 2, "app/token": 1}
     on_disk = b"".join(p.read_bytes() for p in shared_folder.iterdir() if p.is_file())
     assert (b"orders" in on_disk, SECRET_MARKER.encode() in on_disk) == (False, False)

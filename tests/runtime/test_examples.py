@@ -46,7 +46,7 @@ class TestPrefetchOneProcess:
         _, init_requests = prefetch_one
         assert init_requests == {
             "AmazonSSM.GetParameters": 1,
-            "secretsmanager.BatchGetSecretValue": 1,
+            "secretsmanager.GetSecretValue": 1,
             "s3:GET": 1,
         }
 
@@ -60,12 +60,12 @@ class TestPrefetchOneProcess:
 
 class TestPrefetchEightProcesses:
     def test_each_process_prefetches_for_itself(self, prefetch_eight):
-        """With sharing off, 8 workers make 8 GetParameters and 8 BatchGetSecretValue calls."""
+        """With sharing off, 8 workers make 8 GetParameters and 8 GetSecretValue calls."""
         _, init_requests = prefetch_eight
         # S3 is left out: a worker that starts after the one download ended asks again
         # (a conditional GET), so the number of GETs depends on timing.
         assert init_requests["AmazonSSM.GetParameters"] == 8
-        assert init_requests["secretsmanager.BatchGetSecretValue"] == 8
+        assert init_requests["secretsmanager.GetSecretValue"] == 8
 
     def test_every_response_is_correct(self, prefetch_eight):
         """16 invocations spread over 8 workers all answer exactly."""

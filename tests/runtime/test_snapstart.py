@@ -78,8 +78,8 @@ def test_the_init_reads_the_parameter_and_no_secret(requests_by_phase):
 
 
 def test_the_restore_round_is_batched(requests_by_phase):
-    """After the restore one GetParameters and one BatchGetSecretValue fetch everything again."""
+    """After the restore one GetParameters and one GetSecretValue fetch everything again."""
     assert requests_by_phase["restore"] == {
         "AmazonSSM.GetParameters": 1,
-        "secretsmanager.BatchGetSecretValue": 1,
+        "secretsmanager.GetSecretValue": 1,
     }

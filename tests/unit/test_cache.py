@@ -436,3 +436,66 @@ class TestReviewFindings:
             with pytest.raises(FetchError):
                 cache.refresh()
         assert cache._retry_after - clock.now == pytest.approx(4.0)
+
+
+def rate_exceeded() -> FetchError:
+    return FetchError("GetParameter failed for /x: ThrottlingException", throttled=True)
+
+
+class TestThrottling:
+    """DESIGN.md 8.2 in the core: stale at once with a value in hand, bounded waits without."""
+
+    def test_value_in_hand_is_served_at_once(self) -> None:
+        """Up to one more max age past expiry a throttled refresh answers the value, no pause."""
+        clock = FakeClock()
+        source = Source("v1", rate_exceeded())
+        cache = CacheEntry(source, max_age=60, clock=clock)
+        cache.get()
+        clock.tick(119)
+        assert [cache.get(), cache.get()] == ["v1", "v1"]
+        assert clock.now == 1119
+        assert source.calls == 2
+        assert (cache.stats.stale, cache.stats.throttled) == (2, 1)
+
+    def test_nothing_in_hand_waits_with_full_jitter(self) -> None:
+        """Pauses are rand x min(8, 2 x 2^n) on the clock's sleep; the value comes after them."""
+        clock = FakeClock()
+        source = Source(rate_exceeded(), rate_exceeded(), rate_exceeded(), rate_exceeded(), "v1")
+        cache = CacheEntry(source, max_age=60, clock=clock, rng=lambda: 0.5)
+        assert cache.get() == "v1"
+        assert clock.now == 1000 + 1 + 2 + 4 + 4
+        assert (source.calls, cache.stats.throttled, cache.stats.errors) == (5, 4, 0)
+
+    def test_wait_ends_at_its_bound(self) -> None:
+        """A throttle that never lifts fails the call once the wait is spent, not later."""
+        clock = FakeClock()
+        source = Source(rate_exceeded())
+        cache = CacheEntry(source, max_age=60, clock=clock, rng=lambda: 0.99, throttle_wait=10)
+        with pytest.raises(FetchError) as caught:
+            cache.get()
+        assert caught.value.throttled
+        assert clock.now == pytest.approx(1010)
+        assert source.calls == 4  # tries at 0, 1.98, 5.94 and 10 s
+
+    def test_threads_wait_for_one_fetch(self) -> None:
+        """Eight threads on a cold entry under throttling share one fetch and its retries."""
+        clock = FakeClock()
+        source = Source(rate_exceeded(), rate_exceeded(), "v1")
+        cache = CacheEntry(source, max_age=60, clock=clock)
+        results: list[object] = []
+        threads = [threading.Thread(target=lambda: results.append(cache.get())) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert results == ["v1"] * 8
+        assert source.calls == 3
+
+    def test_plain_clock_sleeps_for_real(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A clock without `sleep` waits with time.sleep."""
+        slept: list[float] = []
+        monkeypatch.setattr(time, "sleep", slept.append)
+        source = Source(rate_exceeded(), "v1")
+        cache = CacheEntry(source, max_age=60, rng=lambda: 0.25)
+        assert cache.get() == "v1"
+        assert slept == [0.5]

@@ -403,7 +403,8 @@ def test_every_fetch_error_is_a_library_error(
     """Whatever the client raises or returns, the provider returns or raises a LambdaCacheError."""
     clock = FakeClock()
     options: dict[str, Any] = {"directory": s3_folder} if kind == "S3File" else {}
-    client = DrawingClient(data)
+    # Drawn beforehand: a group's calls (a throttled batch's GetSecretValue calls) run at once.
+    client = ScriptedClient(data)
     provider = PROVIDERS[kind](client=client, clock=clock, max_age_in_seconds=0, **options)
     for _ in range(2):
         try:

@@ -102,7 +102,7 @@ class FakeSSM:
 
 
 class FakeSecrets:
-    """BatchGetSecretValue over a dict; ids in `throttle` make the call fail."""
+    """BatchGetSecretValue and GetSecretValue over a dict; ids in `throttle` make a call fail."""
 
     def __init__(
         self, values: dict[str, str], recorder: Recorder, throttle: frozenset[str]
@@ -131,6 +131,15 @@ class FakeSecrets:
                 if i not in self.values
             ]
             return {"SecretValues": found, "Errors": errors}
+        finally:
+            self.recorder.leave()
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
+        self.recorder.enter()
+        try:
+            if SecretId in self.throttle:
+                raise throttled("GetSecretValue")
+            return {"Name": SecretId, "SecretString": self.values[SecretId]}
         finally:
             self.recorder.leave()
 
@@ -303,15 +312,18 @@ class TestSecretsGroups:
         assert "SECRET-" not in locals_text(caught.value)
 
     def test_one_failing_call_fails_the_whole_refresh_without_values_in_frames(self):
-        """A throttled second call raises a FetchError; no secret of the others is in its frames."""
+        """A throttled secret fails the refresh, named alone; no other secret is in its frames.
+
+        Its batch is throttled, so that batch's secrets are read one by one at once.
+        """
         ids = secret_ids(45)
         client = FakeSecrets(
             {i.id: f"SECRET-{i.id}" for i in ids}, Recorder(), frozenset({"/app/s25"})
         )
         with pytest.raises(FetchError) as caught:
             batch_get_secret_values(client, ids)
-        assert caught.value.transient is True
-        assert str(caught.value).startswith("BatchGetSecretValue failed for /app/s20, ")
+        assert (caught.value.transient, caught.value.throttled) == (True, True)
+        assert str(caught.value) == "BatchGetSecretValue failed for /app/s25 (ThrottlingException)"
         assert "SECRET-" not in locals_text(caught.value)
 
 

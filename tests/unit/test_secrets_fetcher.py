@@ -173,10 +173,11 @@ class TestBatchGetSecretValues:
     def test_repeated_ids_sent_once(self, client):
         """An id given twice is sent once and answered for both."""
         client.create_secret(Name="/app/a", SecretString="A")
+        client.create_secret(Name="/app/b", SecretString="B")
         calls = batch_calls(client)
-        secret = parse_secret_id("/app/a")
-        assert batch_get_secret_values(client, [secret, secret]) == {secret: "A"}
-        assert calls == [["/app/a"]]
+        a, b = parse_secret_id("/app/a"), parse_secret_id("/app/b")
+        assert batch_get_secret_values(client, [a, b, a]) == {a: "A", b: "B"}
+        assert calls == [["/app/a", "/app/b"]]
 
     def test_unanswered_id_is_missing(self, stubbed):
         """An id in neither SecretValues nor Errors is reported as not found."""
@@ -217,11 +218,16 @@ class TestBatchGetSecretValues:
         client, stubber = stubbed
         stubber.add_response(
             "batch_get_secret_value",
-            {"SecretValues": [], "Errors": [{"SecretId": ARN, "ErrorCode": "DecryptionFailure"}]},
-            {"SecretIdList": [ARN[:-7]]},
+            {
+                "SecretValues": [
+                    {"ARN": ARN[:-13] + "ok-AbCdEf", "Name": "/app/ok", "SecretString": "x"}
+                ],
+                "Errors": [{"SecretId": ARN, "ErrorCode": "DecryptionFailure"}],
+            },
+            {"SecretIdList": [ARN[:-7], "/app/ok"]},
         )
         with pytest.raises(FetchError) as info:
-            batch_get_secret_values(client, [parse_secret_id(ARN[:-7])])
+            batch_get_secret_values(client, [parse_secret_id(ARN[:-7]), parse_secret_id("/app/ok")])
         assert str(info.value) == f"BatchGetSecretValue failed for {ARN[:-7]} (DecryptionFailure)"
 
     def test_access_denied_for_one_secret(self, stubbed):
@@ -245,13 +251,19 @@ class TestBatchGetSecretValues:
         assert info.value.transient is False
 
     def test_whole_call_throttled(self, stubbed):
-        """A throttled call raises a transient FetchError chained to the ClientError."""
+        """A throttled batch is read with GetSecretValue calls; throttled too, a throttled error."""
         client, stubber = stubbed
         stubber.add_client_error(
             "batch_get_secret_value", service_error_code="ThrottlingException", http_status_code=400
         )
+        for _ in range(2):
+            stubber.add_client_error(
+                "get_secret_value", service_error_code="ThrottlingException", http_status_code=400
+            )
         with pytest.raises(FetchError) as info:
-            batch_get_secret_values(client, [parse_secret_id("/app/db")])
-        assert str(info.value) == "BatchGetSecretValue failed for /app/db: ThrottlingException"
-        assert info.value.transient is True
-        assert isinstance(info.value.__cause__, ClientError)
+            batch_get_secret_values(client, [parse_secret_id("/app/db"), parse_secret_id("/app/x")])
+        assert str(info.value) == (
+            "BatchGetSecretValue failed for /app/db (ThrottlingException), "
+            "/app/x (ThrottlingException)"
+        )
+        assert (info.value.transient, info.value.throttled) == (True, True)
