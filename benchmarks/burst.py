@@ -98,7 +98,6 @@ def run_library_at(
     import lambda_cache_di.prefetch  # noqa: F401  (imported before the swap of primitives)
     from lambda_cache_di import LambdaCacheError, prefetch, set_clock
 
-    logging.getLogger("lambda_cache_di").setLevel(logging.CRITICAL)
     random.seed(seed)  # the library's and botocore's jitter draws
     scheduler = Scheduler()
     quotas = Quotas(scheduler)
@@ -123,10 +122,17 @@ def run_library_at(
             ok = False
         outcomes.append((began, scheduler.now, ok))
 
-    with patched(scheduler):
-        for start in times:
-            scheduler.spawn(environment, at=start)
-        scheduler.run()
+    # A thousand prefetch warnings would drown the table; the level is put back after.
+    logger = logging.getLogger("lambda_cache_di")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with patched(scheduler):
+            for start in times:
+                scheduler.spawn(environment, at=start)
+            scheduler.run()
+    finally:
+        logger.setLevel(level)
     return summary(outcomes, quotas)
 
 
