@@ -184,11 +184,11 @@ def s3_rows(size_mb: int) -> list[Row]:
     return rows
 
 
-def fleet_rows(result: dict[float, dict[str, float]]) -> list[Row]:
+def fleet_rows(result: dict[float | None, dict[str, float]]) -> list[Row]:
     return [
         (
             "(f) fleet: 100 environments, 12 parameters, max age 60 s (simulated)",
-            f"jitter={jitter:g}",
+            "default (first value spread)" if jitter is None else f"jitter={jitter:g}",
             f"peak req/s (vs {SSM_DEFAULT_TPS} TPS): all / 2nd half; mean",
             f"{r['peak']:.0f} / **{r['steady_peak']:.0f}**; {r['mean']:.1f}",
         )

@@ -46,24 +46,29 @@ class CountingSSM:
 
 
 def simulate(
-    jitter: float,
+    jitter: float | None,
     environments: int = 100,
     burst_seconds: float = 10.0,
     seconds: int = 600,
     seed: int = 7,
 ) -> dict[str, float]:
-    """Peak and mean requests per second over the run, and the peak in the second half."""
+    """Peak and mean requests per second over the run, and the peak in the second half.
+
+    `jitter=None` leaves the providers' default (the first value spread).
+    """
     random.seed(seed)  # the jitter and the start times, reproducibly
     clock = FakeClock(start=0.0)
     client = CountingSSM(clock)
+    spread = {} if jitter is None else {"jitter": jitter}
     declared = {
-        f"p{i}": SSMParameter(name, client=client, max_age_in_seconds=60, jitter=jitter)
+        f"p{i}": SSMParameter(name, client=client, max_age_in_seconds=60, **spread)
         for i, name in enumerate(PARAMETERS)
     }
     kind = type("Environment", (containers.DeclarativeContainer,), declared)
     starts = sorted(random.uniform(0, burst_seconds) for _ in range(environments))
     running: list[tuple[float, list[Any]]] = []  # (next invocation, providers)
-    step = 0.1
+    steps_per_second = 10
+    step = 0
     while clock() < seconds:
         while starts and starts[0] <= clock():
             starts.pop(0)
@@ -76,7 +81,9 @@ def simulate(
                 for provider in providers:
                     provider()
                 running[index] = (due + 1.0, providers)
-        clock.tick(step)
+        # Whole tenths, not sums of 0.1: no drift moves a refresh into the next second.
+        step += 1
+        clock.tick(step / steps_per_second - clock())
     counts = client.per_second
     steady = [counts[second] for second in range(seconds // 2, seconds)]
     return {
@@ -86,5 +93,7 @@ def simulate(
     }
 
 
-def run(jitters: tuple[float, ...] = (0.0, 0.1, 0.25)) -> dict[float, dict[str, float]]:
+def run(
+    jitters: tuple[float | None, ...] = (0.0, 0.1, 0.25, None),
+) -> dict[float | None, dict[str, float]]:
     return {jitter: simulate(jitter) for jitter in jitters}

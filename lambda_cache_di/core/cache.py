@@ -76,6 +76,9 @@ class CacheEntry(Generic[T]):
     never stored as values; they start a back-off window from the second one
     in a row, and transient ones may be answered with the last good value for
     `stale_if_error` seconds past its expiry.
+
+    Each value lives `max_age * (1 - jitter * random())`; the first one stored
+    (after creation or `invalidate()`) uses `first_jitter` instead, when given.
     """
 
     __slots__ = (
@@ -86,6 +89,7 @@ class CacheEntry(Generic[T]):
         "_failures",
         "_fetch",
         "_fetched_at",
+        "_first_jitter",
         "_hits",
         "_jitter",
         "_last_error",
@@ -111,6 +115,7 @@ class CacheEntry(Generic[T]):
         stale_if_error: float = 0.0,
         backoff_cap: float = 5.0,
         jitter: float = 0.0,
+        first_jitter: float | None = None,
         clock: Clock = time.monotonic,
         rng: Callable[[], float] = random.random,
         source: Source | None = None,
@@ -122,6 +127,7 @@ class CacheEntry(Generic[T]):
         self._stale_if_error = stale_if_error
         self._backoff_cap = backoff_cap
         self._jitter = jitter
+        self._first_jitter = jitter if first_jitter is None else first_jitter
         self._clock = clock
         self._random = rng
         self._lock = threading.Lock()
@@ -286,9 +292,12 @@ class CacheEntry(Generic[T]):
 
     def _store(self, value: T, fetched_at: float) -> None:
         max_age = self._max_age
-        if self._jitter:
+        # The first value (a cold start's) may have a jitter of its own: environments
+        # that started together then refresh at moments of their own from then on.
+        jitter = self._first_jitter if self._fetched_at is None else self._jitter
+        if jitter:
             # Jitter only ever shortens an age, so no value outlives max_age.
-            max_age *= 1.0 - self._jitter * self._random()
+            max_age *= 1.0 - jitter * self._random()
         self._slot = (fetched_at + max_age, value)
         self._fetched_at = fetched_at
         self._attempts += 1

@@ -24,7 +24,7 @@ class AgeOptions(TypedDict, total=False):
     client: Any
     stale_if_error_in_seconds: float
     backoff_cap_in_seconds: float
-    jitter: float
+    jitter: float | None  # None: the default spread of the first value only
     throttle_wait_in_seconds: float
     clock: Clock
     shared: bool | None  # share across processes: True, False, or None for the auto rule
@@ -38,6 +38,11 @@ class CacheOptions(AgeOptions, total=False):
 
 DEFAULT_MAX_AGE_SECONDS = 60.0
 DEFAULT_BACKOFF_CAP_SECONDS = 5.0
+# With `jitter=None` (the default) the first value an entry stores lives a random
+# 25-100 % of its max age and later values their full max age: environments that
+# cold-started together stop refreshing together after one max age
+# (`python -m benchmarks.processes`), at the cost of one early refresh each.
+DEFAULT_FIRST_JITTER = 0.75
 
 
 def default_max_age() -> float:

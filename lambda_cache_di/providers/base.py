@@ -30,6 +30,7 @@ from ..errors import ConfigurationError, FetchError, LambdaCacheError, Transform
 from ..fetchers.clients import checked_client, client_identity, default_client
 from .arguments import (
     DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_FIRST_JITTER,
     DEFAULT_MAX_AGE_SECONDS,
     check_client,
     check_fraction,
@@ -131,7 +132,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
         client: Any = None,
         stale_if_error_in_seconds: float = 0,
         backoff_cap_in_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS,
-        jitter: float = 0,
+        jitter: float | None = None,
         throttle_wait_in_seconds: float = DEFAULT_THROTTLE_WAIT_SECONDS,
         clock: Clock = time.monotonic,
         transform: Any = None,
@@ -153,7 +154,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             "backoff_cap_in_seconds": check_seconds(
                 backoff_cap_in_seconds, "backoff_cap_in_seconds"
             ),
-            "jitter": check_fraction(jitter, "jitter"),
+            "jitter": None if jitter is None else check_fraction(jitter, "jitter"),
             "throttle_wait_in_seconds": check_seconds(
                 throttle_wait_in_seconds, "throttle_wait_in_seconds"
             ),
@@ -176,7 +177,9 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             max_age=DEFAULT_MAX_AGE_SECONDS if lazy_age else max_age_in_seconds,
             stale_if_error=self._options["stale_if_error_in_seconds"],
             backoff_cap=self._options["backoff_cap_in_seconds"],
-            jitter=self._options["jitter"],
+            # jitter=None: only the first value is spread (see DEFAULT_FIRST_JITTER).
+            jitter=self._options["jitter"] or 0.0,
+            first_jitter=DEFAULT_FIRST_JITTER if jitter is None else None,
             throttle_wait=self._options["throttle_wait_in_seconds"],
             clock=clock,
             # Delegation, not reach: the entry gets two plain callables of this provider.

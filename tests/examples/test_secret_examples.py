@@ -56,33 +56,33 @@ class TestAgainstMoto:
     """Each handler module imported at a cold start and invoked against moto."""
 
     def test_single_secret(self, cold_start, secretsmanager):
-        """The secret is injected and kept for the default minute."""
+        """The secret is injected and kept within the default minute."""
         module = cold_start("examples.secret_single")
         clock = FakeClock()
         set_clock(module.container, clock)
         assert module.handler({}, None) == {"conn_string_length": 14}
         update(secretsmanager, "/prod/db/conn_string", "postgres://rotated")
-        clock.tick(59)
+        clock.tick(14)  # a first value lives at least a quarter of its max age
         assert module.handler({}, None) == {"conn_string_length": 14}
-        clock.tick(1)
+        clock.tick(46)  # 60 s: expired whatever the spread
         assert module.handler({}, None) == {"conn_string_length": 18}
 
     def test_longer_max_age(self, cold_start, secretsmanager):
-        """A five-minute max age keeps the old secret for 299 s."""
+        """A five-minute max age keeps a first secret for 75 to 300 s."""
         module = cold_start("examples.secret_longer_max_age")
         clock = FakeClock()
         set_clock(module.container, clock)
         calls = aws_calls("GetSecretValue")
         assert module.handler({}, None) == {"conn_string_length": 14}
         update(secretsmanager, "/prod/db/conn_string", "postgres://rotated")
-        clock.tick(299)
+        clock.tick(74)  # a first value lives at least a quarter of its max age
         assert module.handler({}, None) == {"conn_string_length": 14}
-        clock.tick(1)
+        clock.tick(226)  # 300 s: expired whatever the spread
         assert module.handler({}, None) == {"conn_string_length": 18}
         assert calls == ["/prod/db/conn_string"] * 2
 
     def test_different_ages(self, cold_start, secretsmanager):
-        """After 30 s only the connection string is fetched again; after 60 s both."""
+        """After 30 s the connection string is fetched again; after 60 s both are."""
         module = cold_start("examples.secret_different_ages")
         clock = FakeClock()
         set_clock(module.container, clock)
@@ -90,7 +90,8 @@ class TestAgainstMoto:
         update(secretsmanager, "/prod/db/conn_string", "postgres://rotated")
         update(secretsmanager, "/prod/app/elk_username_password", "elk:second")
         clock.tick(30)
-        assert module.handler({}, None) == {"conn_string_length": 18, "elk_length": 7}
+        # The ELK secret's first value (max age 60 s) lives 15-60 s: it may or may not be new.
+        assert module.handler({}, None)["conn_string_length"] == 18
         clock.tick(30)
         assert module.handler({}, None) == {"conn_string_length": 18, "elk_length": 10}
 

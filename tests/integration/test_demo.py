@@ -23,17 +23,21 @@ def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_counts_requests_with_and_without_cache():
-    """24 invocations 25 s apart: 2 + 8 + 8 cached requests against 96 without a cache."""
+    """24 invocations 25 s apart: 3 + 9 + 8 cached requests against 96 without a cache.
+
+    The default spread of first ages (seeded by the demo) adds one early refresh
+    to the parameter and to the secret.
+    """
     result = run_demo("--invocations", "24", "--interval", "25")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "| table_name | /prod/orders/table | 300 s | 22 | 2 | 0 |" in lines
-    assert "| db_conn | /prod/db/conn_string | 60 s | 16 | 8 | 0 |" in lines
+    assert "| table_name | /prod/orders/table | 300 s | 21 | 3 | 0 |" in lines
+    assert "| db_conn | /prod/db/conn_string | 60 s | 15 | 9 | 0 |" in lines
     assert "| model | s3://models/churn/model.json | 60 s | 16 | 8 | 0 |" in lines
-    assert "| AmazonSSM.GetParameter | 2 | 24 |" in lines
-    assert "| secretsmanager.GetSecretValue | 8 | 24 |" in lines
-    assert "| **total** | **18** | **96** |" in lines
-    assert "Same answers from both handlers: True. Requests saved: 78 of 96." in lines
+    assert "| AmazonSSM.GetParameter | 3 | 24 |" in lines
+    assert "| secretsmanager.GetSecretValue | 9 | 24 |" in lines
+    assert "| **total** | **20** | **96** |" in lines
+    assert "Same answers from both handlers: True. Requests saved: 76 of 96." in lines
     assert "demo-password" not in result.stdout + result.stderr
 
 
@@ -116,8 +120,9 @@ def test_colon_form_runs_a_users_module_from_its_task_root(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("mine:handler: 24 invocations, one every 25 s")
-    assert "| table | /prod/orders/table | 60 s | 16 | 8 | 0 |" in lines
-    assert "| AmazonSSM.GetParameter | 8 |" in lines
+    # 8 refreshes in 10 min at 60 s, and one early one: the default spread of the first age.
+    assert "| table | /prod/orders/table | 60 s | 15 | 9 | 0 |" in lines
+    assert "| AmazonSSM.GetParameter | 9 |" in lines
 
 
 def test_a_missing_function_is_named():

@@ -102,10 +102,10 @@ def test_demo_runs_from_an_empty_folder(installed: Path, tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "| table_name | /prod/orders/table | 300 s | 22 | 2 | 0 |" in lines
-    assert "| AmazonSSM.GetParameter | 2 | 24 |" in lines
-    assert "| **total** | **18** | **96** |" in lines
-    assert "Same answers from both handlers: True. Requests saved: 78 of 96." in lines
+    assert "| table_name | /prod/orders/table | 300 s | 21 | 3 | 0 |" in lines
+    assert "| AmazonSSM.GetParameter | 3 | 24 |" in lines
+    assert "| **total** | **20** | **96** |" in lines
+    assert "Same answers from both handlers: True. Requests saved: 76 of 96." in lines
     assert list(tmp_path.iterdir()) == []
 
 

@@ -25,7 +25,7 @@ from lambda_cache_di.testing import FakeClock, LambdaContext
 
 
 class App(containers.DeclarativeContainer):
-    value = SSMParameter("/plugin/value")
+    value = SSMParameter("/plugin/value", jitter=0)  # every age exact: the test ticks to 60 s
 
 
 container = App()  # module level, as in a handler module: shared by every test here

@@ -132,7 +132,7 @@ class TestRefresh:
     def test_changed_object_replaces_the_copy(self, s3: Any, tmp_path: Path) -> None:
         """A new version of the object replaces the local copy after expiry."""
         clock = FakeClock()
-        provider = S3File(URI, client=s3, directory=tmp_path, clock=clock)
+        provider = S3File(URI, client=s3, directory=tmp_path, clock=clock, jitter=0)
         path = provider()
         s3.put_object(Bucket=BUCKET, Key="config/status.json", Body=b'{"status": "degraded"}')
         clock.tick(59)

@@ -34,7 +34,9 @@ class TestSSMParameter:
         """Within max age no request is made; at max age the new value is fetched."""
         put(ssm, "/app/var", "one")
         clock = FakeClock()
-        provider = SSMParameter("/app/var", client=ssm, max_age_in_seconds=60, clock=clock)
+        provider = SSMParameter(
+            "/app/var", client=ssm, max_age_in_seconds=60, clock=clock, jitter=0
+        )
         moto_server.reset_counts()
         assert provider() == "one"
         put(ssm, "/app/var", "two")

@@ -232,7 +232,7 @@ class TestSecretArgument:
         """A rotated secret rebuilds once it expires, and closes the old object."""
         secretsmanager.create_secret(Name="/db", SecretString='{"password": "pw-1"}')
         clock = FakeClock()
-        secret = Secret("/db", transform="json", client=secretsmanager, clock=clock)
+        secret = Secret("/db", transform="json", client=secretsmanager, clock=clock, jitter=0)
         derived = Derived(recorder.build, secret, close=recorder.close)
         old = derived()
         secretsmanager.put_secret_value(SecretId="/db", SecretString='{"password": "pw-2"}')

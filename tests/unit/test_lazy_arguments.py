@@ -31,7 +31,8 @@ class Configured(containers.DeclarativeContainer):
     """Names and an age from configuration."""
 
     config = providers.Configuration()
-    table = SSMParameter(config.table, max_age_in_seconds=config.ttl)
+    # jitter=0: the tests below count on the resolved age exactly.
+    table = SSMParameter(config.table, max_age_in_seconds=config.ttl, jitter=0)
     group = SSMParameters(config.names)
     by_path = SSMParametersByPath(config.path)
     secret = Secret(config.secret)

@@ -315,13 +315,13 @@ class TestJitter:
         assert misses() == 40
 
     def test_without_jitter_all_expire_together(self, aws: dict[str, Any]) -> None:
-        """Without jitter every value lives exactly its max age."""
+        """With jitter=0 every value lives exactly its max age."""
         put_parameters(aws["ssm"], 3)
         clock = FakeClock()
         container = container_of(
             **{
                 f"p{i}": SSMParameter(
-                    f"/app/p{i}", client=aws["ssm"], max_age_in_seconds=60, clock=clock
+                    f"/app/p{i}", client=aws["ssm"], max_age_in_seconds=60, jitter=0, clock=clock
                 )
                 for i in range(3)
             }
@@ -334,6 +334,62 @@ class TestJitter:
         clock.tick(0.1)
         [getattr(container, f"p{i}")() for i in range(3)]
         assert sum(getattr(container, f"p{i}").stats.misses for i in range(3)) == 6
+
+    def test_by_default_only_the_first_value_is_spread(
+        self, aws: dict[str, Any], seeded: None
+    ) -> None:
+        """By default a prefetched value lives 25-100 % of max age, and the next one all of it."""
+        put_parameters(aws["ssm"], 20)
+        clock = FakeClock()
+        names = [f"p{i}" for i in range(20)]
+        container = container_of(
+            **{
+                name: SSMParameter(
+                    f"/app/{name}", client=aws["ssm"], max_age_in_seconds=60, clock=clock
+                )
+                for name in names
+            }
+        )
+        assert prefetch(container) == {}
+        cached = [getattr(container, name) for name in names]
+
+        def misses() -> int:
+            return sum(provider.stats.misses for provider in cached)
+
+        clock.tick(14.9)
+        [provider() for provider in cached]
+        assert misses() == 20
+        clock.tick(45.1)  # 60 s: every first value has expired
+        [provider() for provider in cached]
+        assert misses() == 40
+        clock.tick(59.9)
+        [provider() for provider in cached]
+        assert misses() == 40  # the second values, fetched at 60 s, live their full 60 s
+        clock.tick(0.1)
+        [provider() for provider in cached]
+        assert misses() == 60
+
+    def test_first_values_expire_at_moments_of_their_own(
+        self, aws: dict[str, Any], seeded: None
+    ) -> None:
+        """By default twenty values fetched together expire in more than ten distinct seconds."""
+        put_parameters(aws["ssm"], 20)
+        clock = FakeClock()
+        providers_ = [
+            SSMParameter(f"/app/p{i}", client=aws["ssm"], max_age_in_seconds=60, clock=clock)
+            for i in range(20)
+        ]
+        [provider() for provider in providers_]
+        expired_in: set[int] = set()
+        still_fresh = set(providers_)
+        for second in range(1, 61):
+            clock.tick(1)
+            for provider in [p for p in still_fresh if not p.fresh]:
+                expired_in.add(second)
+                still_fresh.discard(provider)
+        assert not still_fresh
+        assert min(expired_in) >= 15
+        assert len(expired_in) > 10
 
     def test_jitter_must_be_a_fraction(self) -> None:
         """A jitter of 1 or more could make a value expire at once: rejected at definition."""

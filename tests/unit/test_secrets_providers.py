@@ -49,7 +49,9 @@ class TestSecret:
         """Within max age no call is made; at max age the new value is fetched."""
         client.create_secret(Name="/prod/db/conn_string", SecretString="conn-1")
         clock = FakeClock()
-        secret = Secret("/prod/db/conn_string", client=client, max_age_in_seconds=60, clock=clock)
+        secret = Secret(
+            "/prod/db/conn_string", client=client, max_age_in_seconds=60, clock=clock, jitter=0
+        )
         calls = count_calls(client, "GetSecretValue")
         assert secret() == "conn-1"
         client.put_secret_value(SecretId="/prod/db/conn_string", SecretString="conn-2")
