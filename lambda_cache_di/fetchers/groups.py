@@ -25,13 +25,16 @@ def map_groups(
     groups: Sequence[Group],
     *,
     max_threads: int = MAX_GROUP_THREADS,
+    on_served: Callable[[Result], None] | None = None,
 ) -> list[Result]:
     """`function` over every group at once; the results in the order of `groups`.
 
     Returns only when every call has ended. If any raised, the error of the
     first failing group (in order) is raised and no result is returned; the
     results of the others are dropped before it propagates, so that no value
-    fetched by a sibling call is left in this frame's locals.
+    fetched by a sibling call is left in this frame's locals. Before that,
+    `on_served` gets each result that did arrive, so that a retry of the failed
+    calls need not send the served ones again (a throttled quota spares them).
     """
     if len(groups) < 2:
         return [function(group) for group in groups]
@@ -48,6 +51,10 @@ def map_groups(
     failed = next((f.exception() for f in futures if f.exception() is not None), None)
     if failed is None:
         return [future.result() for future in futures]
+    if on_served is not None:
+        for future in futures:
+            if future.exception() is None:
+                on_served(future.result())
     # The error's traceback keeps this frame: let go of the futures holding values.
     del first, others, futures
     raise failed

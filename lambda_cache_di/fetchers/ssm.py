@@ -69,14 +69,39 @@ def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
     return parameter_value(response["Parameter"], "GetParameter")
 
 
+class ServedCalls:
+    """The values of a group's GetParameters calls that were answered while another failed.
+
+    A group of more than ten names is several calls at once. When one of them is
+    throttled, the retry sends only the calls that failed: sending the answered
+    ones again would spend the quota that throttled the first try. The provider
+    holds one of these across the tries of one refresh, and `clear()`s it after.
+    """
+
+    __slots__ = ("kept_at", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[ParameterName, ParameterValue] = {}
+        self.kept_at: float | None = None  # on the provider's clock
+
+    def keep(self, answer: tuple[dict[ParameterName, ParameterValue], set[str]]) -> None:
+        self.values.update(answer[0])
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.kept_at = None
+
+
 def get_parameters(
-    client: Any, names: Sequence[ParameterName]
+    client: Any, names: Sequence[ParameterName], served: ServedCalls | None = None
 ) -> dict[ParameterName, ParameterValue]:
     """Many parameters, decrypted, in GetParameters calls of at most ten names.
 
-    Every missing name across all calls is reported in one NotFoundError.
+    Every missing name across all calls is reported in one NotFoundError. With
+    `served`, names answered by an earlier try are not asked again, and the
+    answers of this try's calls are kept there when another call fails.
     """
-    values, missing = get_parameters_found(client, names)
+    values, missing = get_parameters_found(client, names, served=served)
     if missing:
         # The error keeps this frame: the SecureString values that did arrive must not stay.
         del values
@@ -86,7 +111,11 @@ def get_parameters(
 
 
 def get_parameters_found(
-    client: Any, names: Sequence[ParameterName], *, decrypt: bool = True
+    client: Any,
+    names: Sequence[ParameterName],
+    *,
+    decrypt: bool = True,
+    served: ServedCalls | None = None,
 ) -> tuple[dict[ParameterName, ParameterValue], list[ParameterName]]:
     """The parameters that exist, and the names that do not (for prefetch, which keeps both).
 
@@ -95,9 +124,15 @@ def get_parameters_found(
     """
     values: dict[ParameterName, ParameterValue] = {}
     missing: list[ParameterName] = []
-    groups = list(group_names(names))
+    if served is not None:
+        values.update((name, served.values[name]) for name in names if name in served.values)
+    groups = list(group_names([name for name in names if name not in values]))
     # All calls at once (see groups.py): one refresh costs one round trip.
-    results = map_groups(lambda group: _get_group(client, group, decrypt), groups)
+    results = map_groups(
+        lambda group: _get_group(client, group, decrypt),
+        groups,
+        on_served=None if served is None else served.keep,
+    )
     for group, (found, secure) in zip(groups, results, strict=True):
         values.update(found)
         missing.extend(name for name in group if name not in found and name.name not in secure)

@@ -14,7 +14,7 @@ from ..core.names import (
     parse_parameter_path,
 )
 from ..core.shared import BatchAnswer
-from ..errors import ConfigurationError, NotFoundError
+from ..errors import ConfigurationError, FetchError, NotFoundError
 from ..fetchers import ssm
 from ..fetchers.ssm import holds_secure_text
 from .arguments import AgeOptions
@@ -130,7 +130,7 @@ class SSMParameters(CachedProvider[T]):
             (`max_age_in_seconds`, `client`, `transform`, ...), listed on `CachedProvider`.
     """
 
-    __slots__ = ("_keyed",)
+    __slots__ = ("_keyed", "_served")
     service = "ssm"
     argument = "names"
     noun = "parameter"
@@ -168,6 +168,7 @@ class SSMParameters(CachedProvider[T]):
         transform: Any = None,
         **options: Unpack[AgeOptions],
     ) -> None:
+        self._served = ssm.ServedCalls()
         super().__init__(names, transform=transform, **options)
 
     def _define(self, value: Any) -> None:
@@ -186,7 +187,21 @@ class SSMParameters(CachedProvider[T]):
         return f"parameter {self._keyed[key].full}"
 
     def _fetch_with(self, client: Any) -> dict[str, Any]:
-        values = ssm.get_parameters(client, list(self._keyed.values()))
+        # The tries of one refresh run under the entry's single-flight lock, one at a
+        # time: calls a throttled try had answered are not sent again by the next.
+        served = self._served
+        wait = self._options["throttle_wait_in_seconds"]
+        if served.kept_at is not None and self.clock() - served.kept_at > wait:
+            served.clear()  # kept by a refresh that gave up long ago: not this one's
+        try:
+            values = ssm.get_parameters(client, list(self._keyed.values()), served)
+        except FetchError as exc:
+            if exc.throttled and served.values:
+                served.kept_at = self.clock() if served.kept_at is None else served.kept_at
+            else:
+                served.clear()
+            raise
+        served.clear()
         return {key: values[name] for key, name in self._keyed.items()}
 
     def private_value(self, raw: Any) -> bool:
