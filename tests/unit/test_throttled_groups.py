@@ -1,4 +1,4 @@
-"""A group of more than ten parameters under throttling: a retry sends only the calls that failed."""
+"""A group of more than ten parameters, throttled: a retry sends only the calls that failed."""
 
 from __future__ import annotations
 
