@@ -53,7 +53,7 @@ class TestTTL:
         """Without a client the callable gets no argument; within max age it is not called."""
         fetch = Counted("one", "two")
         clock = FakeClock()
-        value = CachedCall(fetch, clock=clock, max_age_in_seconds=60)
+        value = CachedCall(fetch, clock=clock, max_age_in_seconds=60, jitter=0)
         assert value() == "one"
         clock.tick(59)
         assert value() == "one"

@@ -69,7 +69,9 @@ class TestDynamoDBValue:
         """Within max age no call is made; at max age the new value is fetched."""
         put(client, "app", "flag", {"S": "one"})
         clock = FakeClock()
-        value = DynamoDBValue(TABLE, {"id": "app", "sk": "flag"}, client=client, clock=clock)
+        value = DynamoDBValue(
+            TABLE, {"id": "app", "sk": "flag"}, client=client, clock=clock, jitter=0
+        )
         calls = count_calls(client, "GetItem")
         assert value() == "one"
         put(client, "app", "flag", {"S": "two"})
