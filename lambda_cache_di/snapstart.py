@@ -28,7 +28,13 @@ from typing import Any
 from .core.environment import in_snapstart_init, mark_restored
 from .fetchers.clients import drop_connections
 from .prefetch import prefetch
-from .providers.discovery import cached_providers, derived_providers, invalidate_all
+from .providers.base import CachedProvider
+from .providers.discovery import (
+    cached_providers,
+    derived_providers,
+    each_provider,
+    invalidate_all,
+)
 
 HOOKS_MODULE = "snapshot_restore_py"
 # Set on a container instance once its hooks are registered, so a second call adds none.
@@ -59,7 +65,7 @@ def register_snapstart_hooks(
     def before_snapshot() -> None:
         drop_secrets(container, drop_parameters=drop_parameters)
         reset_derived(container)
-        drop_connections(resolved_clients(container))
+        _drop_connections_quietly(container)
 
     def after_restore() -> None:
         restore(container, prefetch_again=prefetch_after_restore)
@@ -74,27 +80,44 @@ def restore(container: Any, *, prefetch_again: bool = True) -> dict[str, BaseExc
     """What the after-restore hook does; returns the failures of the new prefetch round.
 
     The process is marked as restored first, so that this `prefetch` fetches
-    secrets and decrypts SecureStrings again.
+    secrets and decrypts SecureStrings again. A provider that fails to be
+    invalidated or reset is logged and skipped: every other one is still
+    handled, and the prefetch round still runs.
     """
     mark_restored()
-    drop_connections(resolved_clients(container))
+    _drop_connections_quietly(container)
     invalidate_all(container)
     # Built before the snapshot: equal arguments must not bring back its connections.
     reset_derived(container)
     return prefetch(container) if prefetch_again else {}
 
 
-def drop_secrets(container: Any, *, drop_parameters: bool = False) -> None:
-    """Forget every secret and decrypted SecureString value (every value but files if asked)."""
-    for _, provider in cached_providers(container):
+def drop_secrets(container: Any, *, drop_parameters: bool = False) -> dict[str, Exception]:
+    """Forget every secret and decrypted SecureString value (every value but files if asked).
+
+    Returns the providers that failed, by name; each failure is logged by type
+    and never stops the others.
+    """
+
+    def drop(provider: CachedProvider[Any]) -> None:
         if provider.holds_secret_value or (drop_parameters and not provider.keeps_file):
             provider.invalidate()
 
+    return each_provider(cached_providers(container), drop, "snapstart: dropping a value")
 
-def reset_derived(container: Any) -> None:
-    """Close and forget the object of every `Derived` provider of the container."""
-    for provider in derived_providers(container):
-        provider.reset()
+
+def reset_derived(container: Any) -> dict[str, Exception]:
+    """Close and forget the object of every `Derived` provider; the failures, by provider."""
+    named = ((f"<Derived {index}>", p) for index, p in enumerate(derived_providers(container)))
+    return each_provider(named, lambda provider: provider.reset(), "snapstart: resetting")
+
+
+def _drop_connections_quietly(container: Any) -> None:
+    """Close the library's connections; a client whose close fails is no reason to stop."""
+    try:
+        drop_connections(resolved_clients(container))
+    except Exception as exc:
+        logger.warning("snapstart: closing connections failed (%s)", type(exc).__name__)
 
 
 def resolved_clients(container: Any) -> list[Any]:

@@ -187,3 +187,38 @@ def prefetch_and_call(environment: dict[str, str], first: Any, second: Any, resu
         results.put(("second", [], read_all(container)))
     except Exception as exc:
         results.put(("error", [repr(exc)], {}))
+
+
+class SlowSecureSSM:
+    """Answers GetParameter(s) with a SecureString after `pause` s; logs each request's span."""
+
+    def __init__(self, log: str, pause: float) -> None:
+        self.log = log
+        self.pause = pause
+
+    def _answer(self, name: str) -> dict[str, str]:
+        began = time.monotonic()
+        time.sleep(self.pause)
+        with open(self.log, "a") as stream:
+            stream.write(f"{began} {time.monotonic()}\n")
+        return {"Name": name, "Type": "SecureString", "Value": "pw"}
+
+    def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:
+        return {"Parameter": self._answer(Name)}
+
+    def get_parameters(self, Names: list[str], WithDecryption: bool) -> dict[str, Any]:
+        return {"Parameters": [self._answer(Names[0])], "InvalidParameters": []}
+
+
+def prefetch_secure(log: str, pause: float, barrier: Any, results: Any) -> None:
+    """Prefetch one SecureString after the barrier; report (seconds taken, failures, value)."""
+    from dependency_injector import containers
+
+    from lambda_cache_di import SSMParameter, prefetch
+
+    container = containers.DynamicContainer()
+    container.password = SSMParameter("/app/password", client=SlowSecureSSM(log, pause))
+    barrier.wait()
+    began = time.monotonic()
+    failures = prefetch(container)
+    results.put((time.monotonic() - began, sorted(failures), container.password()))

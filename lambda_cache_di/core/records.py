@@ -20,12 +20,24 @@ import stat
 from typing import Any, NamedTuple
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
-# The library's records nest at most 5 deep ({"value": {"d": {key: {"b": ...}}}}).
+# The library's records nest at most 4 deep ({"value": {"d": {key: {"b": ...}}}}).
 MAX_DEPTH = 8
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 _NOT_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+class SecureText(str):
+    """The decrypted text of a SecureString parameter: a `str` that remembers its type.
+
+    The shared tier reads the type from it, so that under the auto rule a
+    SecureString never reaches the disk while String and StringList values do.
+    A record written with `shared=True` tags it, and reading it back gives a
+    SecureText again: the provider still knows the value was decrypted.
+    """
+
+    __slots__ = ()
 
 
 class Record(NamedTuple):
@@ -46,7 +58,9 @@ class Record(NamedTuple):
 
 
 def encode(value: Any) -> Any:
-    """A raw fetched value as JSON: text, lists, dicts (tagged) and bytes (base64, tagged)."""
+    """A raw fetched value as JSON: text, lists, dicts, bytes (base64) and SecureText (tagged)."""
+    if isinstance(value, SecureText):
+        return {"s": str(value)}
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
@@ -65,6 +79,8 @@ def decode(document: Any) -> Any:
     if isinstance(document, list):
         return [decode(item) for item in document]
     if isinstance(document, dict) and len(document) == 1:
+        if "s" in document and isinstance(document["s"], str):
+            return SecureText(document["s"])
         if "b" in document and isinstance(document["b"], str):
             return base64.b64decode(document["b"], validate=True)
         if "d" in document and isinstance(document["d"], dict):

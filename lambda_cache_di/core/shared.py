@@ -298,9 +298,10 @@ def batch_through_store(
     """One batch for the whole environment: fresh shared values are read, the rest fetched once.
 
     `users` are (batch key, shared value or None, private test). Keys whose value
-    is fresh in the store are not fetched; the locks of the others are held (in
-    sorted order, inside `SharedStore.session`) across the fetch, so N processes
-    prefetching at once make the requests of one.
+    is fresh in the store are not fetched; keys with a fresh private mark are
+    fetched without their locks (each process fetches those for itself); the
+    locks of the others are held (in sorted order, inside `SharedStore.session`)
+    across the fetch, so N processes prefetching at once make the requests of one.
     """
     found: dict[Any, tuple[Any, float]] = {}
     try:
@@ -319,17 +320,23 @@ def _batch_locked(
 ) -> tuple[dict[Any, tuple[Any, float]], dict[Any, BaseException]]:
     now = clock()
     tiers = {key: tier for key, tier, _ in users if tier is not None}
+    # Keys with a fresh private mark: every process fetches them for itself, so
+    # none waits on their locks, and nothing is written for them.
+    marked: set[Any] = set()
     for key, tier in tiers.items():
         record = _read_quietly(tier)
         if record is not None and tier.usable(record, now):
             found[key] = (record.value, record.fetched_at)
-    locked = [tier.key for key, tier in tiers.items() if key not in found]
+        elif record is not None and record.private and record.fresh(now, tier.max_age):
+            marked.add(key)
+    locked = [tier.key for key, tier in tiers.items() if key not in found and key not in marked]
     store = next(iter(tiers.values())).store if tiers else SharedStore()
     with store.session(locked, "a batch") if locked else nullcontext() as session:
         if session is not None:
             now = clock()
             for key, tier in tiers.items():
-                record = session.read(tier.key) if key not in found else None
+                unread = key not in found and key not in marked
+                record = session.read(tier.key) if unread else None
                 if record is not None and tier.usable(record, now):
                     found[key] = (record.value, record.fetched_at)
         record = None  # a failed fetch's traceback keeps this frame: no value in it
@@ -341,7 +348,7 @@ def _batch_locked(
         for key, user_tier, private in users:
             if key in values and key not in found:
                 found[key] = (values[key], began)
-                if user_tier is not None and session is not None:
+                if user_tier is not None and session is not None and key not in marked:
                     hidden = private is not None and private(values[key])
                     record = Record(began, None if hidden else values[key], hidden)
                     keep(session, user_tier.key, record)

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..core.names import ParameterName
+from ..core.records import SecureText  # defined in core: the shared tier reads it back
 from ..errors import NotFoundError
 from .errors import incomplete, translated
 from .groups import map_groups
@@ -17,16 +18,6 @@ from .groups import map_groups
 GET_PARAMETERS_LIMIT = 10
 
 ParameterValue = str | list[str]
-
-
-class SecureText(str):
-    """The decrypted text of a SecureString parameter: a `str` that remembers its type.
-
-    The shared tier reads the type from it, so that under the auto rule a
-    SecureString never reaches the disk while String and StringList values do.
-    """
-
-    __slots__ = ()
 
 
 def parameter_value(parameter: dict[str, Any], operation: str = "GetParameters") -> ParameterValue:

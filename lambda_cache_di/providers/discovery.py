@@ -8,15 +8,19 @@ providers are reached; the walk here only gives each one a readable path.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from dependency_injector import containers
 
 from ..core.cache import Clock
 from .base import CachedProvider
 from .derived import Derived
+
+P = TypeVar("P")
+logger = logging.getLogger(__name__)
 
 
 def cached_providers(container: Any) -> Iterator[tuple[str, CachedProvider[Any]]]:
@@ -76,10 +80,34 @@ def _labelled_related(name: str, provider: Any) -> list[tuple[str, Any]]:
     ]
 
 
-def invalidate_all(container: containers.Container) -> None:
-    """Forget every cached value in a container instance."""
-    for _, provider in cached_providers(container):
-        provider.invalidate()
+def invalidate_all(container: containers.Container) -> dict[str, Exception]:
+    """Forget every cached value in a container instance; return the failures by provider.
+
+    One provider's failure never stops the others: each is logged (by type,
+    never a value) and returned, and every other provider is still invalidated.
+    """
+    return each_provider(cached_providers(container), _invalidate, "invalidate_all")
+
+
+def _invalidate(provider: CachedProvider[Any]) -> None:
+    provider.invalidate()
+
+
+def each_provider(
+    named: Iterable[tuple[str, P]], action: Callable[[P], object], what: str
+) -> dict[str, Exception]:
+    """Run `action` on every provider, whatever any one raises; the failures by name.
+
+    A failure is logged with its type only: its message may quote what failed on.
+    """
+    failures: dict[str, Exception] = {}
+    for name, provider in named:
+        try:
+            action(provider)
+        except Exception as exc:  # one provider must not stop the hooks part-way
+            failures[name] = exc
+            logger.warning("%s: %s failed (%s)", what, name, type(exc).__name__)
+    return failures
 
 
 def set_clock(container: containers.Container, clock: Clock) -> None:
