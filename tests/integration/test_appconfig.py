@@ -61,6 +61,8 @@ def client(fake: FakeAppConfigData) -> Any:
 
 
 def flags(client: Any, clock: FakeClock, **options: Any) -> AppConfig:
+    # Exact ages (jitter=0): these tests count polls against max age and the interval.
+    options.setdefault("jitter", 0)
     return AppConfig("orders", "prod", "flags", client=client, clock=clock, **options)
 
 

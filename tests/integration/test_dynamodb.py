@@ -42,8 +42,9 @@ class TestTTL:
         """One request per max age for each provider, counted by the server."""
         put(dynamodb, "app", "a", {"S": "one"})
         clock = FakeClock()
-        value = DynamoDBValue(TABLE, {"id": "app", "sk": "a"}, client=dynamodb, clock=clock)
-        items = DynamoDBItems(TABLE, "app", client=dynamodb, clock=clock)
+        exact = {"client": dynamodb, "clock": clock, "jitter": 0}  # ages counted exactly
+        value = DynamoDBValue(TABLE, {"id": "app", "sk": "a"}, **exact)
+        items = DynamoDBItems(TABLE, "app", **exact)
         moto_server.reset_counts()
         assert (value(), items()) == ("one", {"a": "one"})
         put(dynamodb, "app", "a", {"S": "two"})
