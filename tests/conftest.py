@@ -23,6 +23,18 @@ for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
 ClientFactory = Callable[..., Any]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """LAMBDA_CACHE_DI_DIR for what runs before a test's own folder: module and session
+    fixtures, and the subprocesses they start. Nothing is written into the real /tmp."""
+    folder = tmp_path_factory.mktemp("session-shared") / "lambda-cache-di"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAMBDA_CACHE_DI_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def shared_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
