@@ -27,7 +27,7 @@ from ..core.iam import Arns, IamGrant
 from ..core.shared import BatchAnswer, SharedStore, SharedValue, resolve_shared
 from ..core.transform import check_transform, transformed
 from ..errors import ConfigurationError, FetchError, LambdaCacheError, TransformError
-from ..fetchers.clients import checked_client, client_identity, default_client
+from ..fetchers.clients import checked_client, client_origin, default_client
 from .arguments import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_FIRST_JITTER,
@@ -497,12 +497,7 @@ class CachedProvider(providers.Provider[T], Generic[T]):
             for key, value in self._arguments().items()
             if value is None or isinstance(value, (str, bool, int, float))
         }
-        meta = getattr(client, "meta", None)
-        where = [
-            str(getattr(meta, "region_name", "")),
-            str(getattr(meta, "endpoint_url", "")),
-            client_identity(client),
-        ]
+        where = json.loads(client_origin(client))  # region, endpoint, identity
         return json.dumps(
             [type(self).__name__, where, self._describe(), self._share_keys(), arguments]
         )
