@@ -133,7 +133,8 @@ def test_no_invocation_fails_through_a_rotation(
     print(f"\nrotation alternating={alternating} terminate={terminate}: {figures}")
     assert figures["rotations"] == 1
     assert figures["failed"] == 0
-    assert figures["environments"] >= WARM + 6
+    # New environments cold-start every 0.25 s while the rotation runs (a few seconds).
+    assert figures["environments"] >= WARM + 3
     assert figures["sessions"] <= figures["environments"]
     # A cold start reads AWSCURRENT, and AWSPENDING at most once more when it is refused;
     # a warm environment reads AWSPENDING at most once when its session ended.
@@ -154,18 +155,22 @@ def test_a_database_refusing_every_password_bounds_the_reads(postgres, moto_serv
         postgres.terminate("app")
         moto_server.reset_counts()
         started = sum(e.invocations for e in environments)
+        failed_before = sum(len(e.failures) for e in environments)
         time.sleep(11)
         stop.set()
         for environment in environments:
             environment.join(30)
         reads = moto_server.requests["secretsmanager.GetSecretValue"]
         invocations = sum(e.invocations for e in environments) - started
-        failed = sum(len(e.failures) for e in environments)
+        failed = sum(len(e.failures) for e in environments) - failed_before
         print(
             f"\nrefusing everything for 11 s: {invocations} invocations, {failed} failed, "
             f"{reads} GetSecretValue for {len(environments)} environments"
         )
-        assert failed == invocations >= len(environments)
+        # Every invocation fails; one per environment may have begun before the count
+        # (an invocation is counted as it starts, its failure as it ends).
+        assert invocations >= len(environments)
+        assert invocations <= failed <= invocations + len(environments)
         # Per environment (one secret): AWSCURRENT again and AWSPENDING at most once per 10 s.
         assert reads <= 4 * len(environments)
     finally:
