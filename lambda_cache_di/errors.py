@@ -36,16 +36,27 @@ class FetchError(LambdaCacheError):
     errors, timeouts): only such failures may be answered with stale data.
     `throttled` tells that AWS refused the request for a quota (it implies
     `transient`): a value in hand is then served, and a fetch with none waits.
+    `partly_served` tells that a fetch of several calls had some answered (they
+    are kept, and its next try comes back sooner: see docs/throttling.md).
 
     Args:
         message: what failed and where, never a value.
         transient: whether a retry may succeed.
         throttled: whether AWS refused the request for a quota (implies transient).
+        partly_served: whether some calls of the fetch were answered before it failed.
     """
 
-    def __init__(self, message: str, *, transient: bool = False, throttled: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool = False,
+        throttled: bool = False,
+        partly_served: bool = False,
+    ) -> None:
         self.transient = transient or throttled
         self.throttled = throttled
+        self.partly_served = partly_served
         super().__init__(message)
 
 

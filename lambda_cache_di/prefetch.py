@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .core.cache import THROTTLE_FIRST_PAUSE_SECONDS, THROTTLE_PAUSE_CAP_SECONDS, Clock
+from .core.cache import Clock, throttle_pause
 from .core.environment import in_snapstart_init
 from .core.shared import BatchAnswer, batch_through_store
 from .errors import ConfigurationError, FetchError, LambdaCacheError
@@ -203,8 +203,7 @@ def _waiting(fetch: BatchFetch, clock: Clock, deadline: float) -> BatchFetch:
             remaining = end - clock()
             if not asked or remaining <= 0:
                 break
-            cap = min(THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0**attempt)
-            pause_for(min(remaining, random.random() * cap))
+            pause_for(min(remaining, throttle_pause(attempt + 1, random.random())))
             for key in asked:
                 errors.pop(key)
         return values, errors

@@ -27,8 +27,21 @@ _FIRST_BACKOFF_SECONDS = 1.0
 # together, and each comes back less often the longer the quota stays spent.
 THROTTLE_FIRST_PAUSE_SECONDS = 2.0
 THROTTLE_PAUSE_CAP_SECONDS = 8.0
-# How long such a fetch keeps trying, by default: see docs/throttling.md.
-DEFAULT_THROTTLE_WAIT_SECONDS = 20.0
+# ... except a fetch that already holds part of its answer (a group of several calls,
+# some answered): it comes back within this. The quota it spent then becomes a value
+# instead of being lost when its wait runs out, and the environments that got furthest
+# finish first, as a queue would serve them (benchmarks/throttle.py: 1,000 environments).
+THROTTLE_FINISHING_PAUSE_SECONDS = 1.0
+# How long such a fetch keeps trying, by default: with prefetch's 4 s at init, an
+# answer within API Gateway's 29 s. See docs/throttling.md.
+DEFAULT_THROTTLE_WAIT_SECONDS = 24.0
+
+
+def throttle_pause(tries: int, draw: float, partly_served: bool = False) -> float:
+    """The pause after `tries` throttled tries in a row (1 or more); `draw` in [0, 1)."""
+    if partly_served:
+        return draw * THROTTLE_FINISHING_PAUSE_SECONDS
+    return draw * min(THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0 ** (tries - 1))
 
 
 class Source(Protocol):
@@ -104,6 +117,7 @@ class CacheEntry(Generic[T]):
         "_stale_if_error",
         "_throttle_wait",
         "_throttled",
+        "_throttled_tries",
         "_wait_until",
     )
 
@@ -140,6 +154,9 @@ class CacheEntry(Generic[T]):
         # While a fetch runs (under the lock): until when a throttled request may be
         # tried again, or None when it may not (a value in hand is served instead).
         self._wait_until: float | None = None
+        # Throttled tries since the last value stored: prefetch's count on at first use,
+        # so a fetch that waited through init does not start again at the shortest pause.
+        self._throttled_tries = 0
         self._attempts = 0
         self._failures = 0
         self._retry_after = _NEVER
@@ -270,7 +287,6 @@ class CacheEntry(Generic[T]):
         The caller holds the entry's lock (a source calls this from inside `load`),
         so other threads wait for this one fetch; outside a fetch it tries once.
         """
-        attempt = 0
         while True:
             try:
                 return fetch()
@@ -280,11 +296,10 @@ class CacheEntry(Generic[T]):
                 if not getattr(exc, "throttled", False) or remaining <= 0:
                     raise
                 self._throttled += 1
-            pause = self._random() * min(
-                THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0**attempt
-            )
+                self._throttled_tries += 1
+                partly_served = getattr(exc, "partly_served", False)
+            pause = throttle_pause(self._throttled_tries, self._random(), partly_served)
             self._sleep(min(pause, remaining))
-            attempt += 1
 
     def _sleep(self, seconds: float) -> None:
         sleep = getattr(self._clock, "sleep", None)
@@ -302,6 +317,7 @@ class CacheEntry(Generic[T]):
         self._fetched_at = fetched_at
         self._attempts += 1
         self._failures = 0
+        self._throttled_tries = 0
         self._retry_after = _NEVER
         self._last_error = None
 
@@ -312,6 +328,7 @@ class CacheEntry(Generic[T]):
         self._last_error = exc
         throttled = getattr(exc, "throttled", False)
         self._throttled += throttled
+        self._throttled_tries += throttled
         # A throttled request opens the window at once: the next calls serve what is in
         # hand without a request rather than spend the quota again.
         doublings = self._failures - (1 if throttled else 2)
@@ -349,6 +366,7 @@ class CacheEntry(Generic[T]):
             self._slot = (_NEVER, None)
             self._fetched_at = None
             self._failures = 0
+            self._throttled_tries = 0
             self._retry_after = _NEVER
             self._last_error = None
             if self._source is not None:

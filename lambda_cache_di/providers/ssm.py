@@ -198,6 +198,7 @@ class SSMParameters(CachedProvider[T]):
         except FetchError as exc:
             if exc.throttled and served.values:
                 served.kept_at = self.clock() if served.kept_at is None else served.kept_at
+                exc.partly_served = True  # so its next try comes back sooner (throttle_pause)
             else:
                 served.clear()
             raise

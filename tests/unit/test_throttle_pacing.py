@@ -1,0 +1,133 @@
+"""How long a throttled fetch with nothing in hand pauses between tries.
+
+Pauses grow with the throttled tries since the last value (prefetch's tries
+count on at first use); a fetch that already holds part of its answer comes
+back within `THROTTLE_FINISHING_PAUSE_SECONDS`, so the quota spent on it is
+not lost when its wait runs out.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from lambda_cache_di import FetchError, SSMParameters
+from lambda_cache_di.core.cache import (
+    DEFAULT_THROTTLE_WAIT_SECONDS,
+    THROTTLE_FINISHING_PAUSE_SECONDS,
+    CacheEntry,
+    throttle_pause,
+)
+from lambda_cache_di.prefetch import DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS
+from lambda_cache_di.testing import FakeClock
+
+from .test_throttled_groups import NAMES, ThrottlesTheSecondCall, throttled
+
+
+class SleepLog(FakeClock):
+    """A fake clock that writes down every pause the library takes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        super().sleep(seconds)
+
+
+class ThrottlesEveryCall(ThrottlesTheSecondCall):
+    """Both calls of the group are throttled `times` times: nothing is ever partly served."""
+
+    def get_parameters(self, Names: list[str], WithDecryption: bool) -> dict:  # type: ignore[type-arg]
+        if self.times > 0:
+            self.calls.append(list(Names))
+            if Names == NAMES[10:]:
+                self.times -= 1
+            raise throttled()
+        return super().get_parameters(Names, WithDecryption)
+
+
+class TestThePauseFormula:
+    def test_pauses_double_from_two_seconds_up_to_eight(self) -> None:
+        assert [throttle_pause(n, 1.0) for n in range(1, 6)] == [2.0, 4.0, 8.0, 8.0, 8.0]
+
+    def test_the_draw_scales_the_whole_window(self) -> None:
+        assert throttle_pause(3, 0.25) == 2.0
+        assert throttle_pause(1, 0.0) == 0.0
+
+    def test_a_partly_served_fetch_comes_back_within_a_second(self) -> None:
+        assert throttle_pause(6, 1.0, partly_served=True) == THROTTLE_FINISHING_PAUSE_SECONDS == 1.0
+
+    def test_init_and_first_use_together_stay_within_api_gateways_29_seconds(self) -> None:
+        """The reason for the defaults (docs/throttling.md): 4 s at init, 24 s at first use."""
+        assert DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS + DEFAULT_THROTTLE_WAIT_SECONDS < 29.0
+
+
+class TestTriesCountAcrossCalls:
+    def test_first_use_goes_on_from_the_tries_of_init(self) -> None:
+        """A fetch that waited through prefetch does not start again at the shortest pause."""
+        clock = SleepLog()
+        refusals = iter(range(4))
+
+        def fetch() -> str:
+            if next(refusals, None) is not None:
+                raise FetchError("GetParameter: Rate exceeded", throttled=True)
+            return "value"
+
+        entry: CacheEntry[str] = CacheEntry(fetch, max_age=60, clock=clock, rng=lambda: 0.5)
+        with pytest.raises(FetchError):
+            # A prefetch bound of 2.5 s: a pause of 1 s, then 1.5 s of a 2 s one, then it gives up.
+            entry.refresh(force=False, wait=2.5)
+        assert clock.pauses == [1.0, 1.5]
+        clock.pauses.clear()
+        assert entry.get() == "value"
+        # The fourth throttled try of the streak: a window of 8 s drawn at half, not 2 s.
+        assert clock.pauses == [4.0]
+        assert entry.stats.throttled == 4
+
+    def test_a_stored_value_ends_the_streak(self) -> None:
+        clock = SleepLog()
+        refusals = [1]
+
+        def fetch() -> str:
+            if refusals and refusals.pop():
+                raise FetchError("Rate exceeded", throttled=True)
+            return "value"
+
+        entry: CacheEntry[str] = CacheEntry(fetch, max_age=60, clock=clock, rng=lambda: 0.5)
+        entry.get()
+        entry.invalidate()
+        refusals.append(1)
+        entry.get()
+        assert clock.pauses == [1.0, 1.0]  # the first try's window both times
+
+
+class TestPartlyServedFetches:
+    def test_the_retry_of_a_partly_served_group_comes_back_within_a_second(self) -> None:
+        random.seed(7)
+        clock = SleepLog()
+        client = ThrottlesTheSecondCall(times=12)
+        group = SSMParameters(NAMES, client=client, clock=clock)
+        assert len(group()) == len(NAMES)
+        assert len(clock.pauses) == 12
+        assert max(clock.pauses) <= THROTTLE_FINISHING_PAUSE_SECONDS
+
+    def test_a_group_with_nothing_answered_backs_off_as_any_fetch(self) -> None:
+        random.seed(7)
+        clock = SleepLog()
+        client = ThrottlesEveryCall(times=12)
+        group = SSMParameters(NAMES, client=client, clock=clock, throttle_wait_in_seconds=600)
+        assert len(group()) == len(NAMES)
+        assert len(clock.pauses) == 12
+        assert max(clock.pauses) > 2 * THROTTLE_FINISHING_PAUSE_SECONDS
+
+    def test_the_error_says_partly_served_and_never_holds_a_value(self) -> None:
+        clock = FakeClock()
+        client = ThrottlesTheSecondCall(times=10**6)
+        group = SSMParameters(NAMES, client=client, clock=clock, throttle_wait_in_seconds=3)
+        with pytest.raises(FetchError) as caught:
+            group()
+        assert caught.value.throttled and caught.value.partly_served
+        assert "v-/app" not in str(caught.value)
