@@ -31,7 +31,7 @@ THROTTLE_PAUSE_CAP_SECONDS = 8.0
 # some answered): it comes back within this. The quota it spent then becomes a value
 # instead of being lost when its wait runs out, and the environments that got furthest
 # finish first, as a queue would serve them (benchmarks/throttle.py: 1,000 environments).
-THROTTLE_FINISHING_PAUSE_SECONDS = 1.0
+THROTTLE_FINISHING_PAUSE_SECONDS = 0.5
 # How long such a fetch keeps trying, by default: with prefetch's 4 s at init, an
 # answer within API Gateway's 29 s. See docs/throttling.md.
 DEFAULT_THROTTLE_WAIT_SECONDS = 24.0

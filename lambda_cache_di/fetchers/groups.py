@@ -26,6 +26,7 @@ def map_groups(
     *,
     max_threads: int = MAX_GROUP_THREADS,
     on_served: Callable[[Result], None] | None = None,
+    one_at_a_time: bool = False,
 ) -> list[Result]:
     """`function` over every group at once; the results in the order of `groups`.
 
@@ -35,7 +36,12 @@ def map_groups(
     fetched by a sibling call is left in this frame's locals. Before that,
     `on_served` gets each result that did arrive, so that a retry of the failed
     calls need not send the served ones again (a throttled quota spares them).
+
+    `one_at_a_time`: the calls in order on the calling thread, none after the
+    first that fails (for a quota that is throttling: see docs/throttling.md).
     """
+    if one_at_a_time:
+        return _in_order(function, groups, on_served)
     if len(groups) < 2:
         return [function(group) for group in groups]
     workers = max(1, min(max_threads, len(groups) - 1))
@@ -52,9 +58,30 @@ def map_groups(
     if failed is None:
         return [future.result() for future in futures]
     if on_served is not None:
-        for future in futures:
-            if future.exception() is None:
-                on_served(future.result())
+        _hand_over(on_served, [f.result() for f in futures if f.exception() is None])
     # The error's traceback keeps this frame: let go of the futures holding values.
     del first, others, futures
     raise failed
+
+
+def _in_order(
+    function: Callable[[Group], Result],
+    groups: Sequence[Group],
+    on_served: Callable[[Result], None] | None,
+) -> list[Result]:
+    results: list[Result] = []
+    try:
+        for group in groups:
+            results.append(function(group))
+    except Exception:
+        if on_served is not None:
+            _hand_over(on_served, results)
+        results.clear()  # as above: no value left in this frame for the traceback
+        raise
+    return results
+
+
+def _hand_over(on_served: Callable[[Result], None], results: list[Result]) -> None:
+    # A loop of its own: its variable holds a value, and this frame ends before the raise.
+    for result in results:
+        on_served(result)

@@ -61,26 +61,31 @@ def get_parameter(client: Any, name: ParameterName) -> ParameterValue:
 
 
 class ServedCalls:
-    """The values of a group's GetParameters calls that were answered while another failed.
+    """What the tries of one refresh of a group have learned: calls answered, and throttling.
 
     A group of more than ten names is several calls at once. When one of them is
     throttled, the retry sends only the calls that failed: sending the answered
-    ones again would spend the quota that throttled the first try. The provider
-    holds one of these across the tries of one refresh, and `clear()`s it after.
+    ones again would spend the quota that throttled the first try. And once a
+    try was throttled, the next ones send their calls one at a time, stopping at
+    the first refused: a refused call spends nothing, and an answered one is
+    followed at once by the next, while this environment has the quota's ear.
+    The provider holds one of these across the tries of one refresh, and
+    `clear()`s it after.
     """
 
-    __slots__ = ("kept_at", "values")
+    __slots__ = ("throttled_at", "values")
 
     def __init__(self) -> None:
         self.values: dict[ParameterName, ParameterValue] = {}
-        self.kept_at: float | None = None  # on the provider's clock
+        # When a try was last throttled, on the provider's clock; None: not throttled.
+        self.throttled_at: float | None = None
 
     def keep(self, answer: tuple[dict[ParameterName, ParameterValue], set[str]]) -> None:
         self.values.update(answer[0])
 
     def clear(self) -> None:
         self.values.clear()
-        self.kept_at = None
+        self.throttled_at = None
 
 
 def get_parameters(
@@ -123,6 +128,7 @@ def get_parameters_found(
         lambda group: _get_group(client, group, decrypt),
         groups,
         on_served=None if served is None else served.keep,
+        one_at_a_time=served is not None and served.throttled_at is not None,
     )
     for group, (found, secure) in zip(groups, results, strict=True):
         values.update(found)

@@ -191,16 +191,17 @@ class SSMParameters(CachedProvider[T]):
         # time: calls a throttled try had answered are not sent again by the next.
         served = self._served
         wait = self._options["throttle_wait_in_seconds"]
-        if served.kept_at is not None and self.clock() - served.kept_at > wait:
-            served.clear()  # kept by a refresh that gave up long ago: not this one's
+        if served.throttled_at is not None and self.clock() - served.throttled_at > wait:
+            served.clear()  # left by a refresh that gave up long ago: not this one's
         try:
             values = ssm.get_parameters(client, list(self._keyed.values()), served)
         except FetchError as exc:
-            if exc.throttled and served.values:
-                served.kept_at = self.clock() if served.kept_at is None else served.kept_at
-                exc.partly_served = True  # so its next try comes back sooner (throttle_pause)
-            else:
+            if not exc.throttled:
                 served.clear()
+                raise
+            served.throttled_at = self.clock()
+            # Some calls answered: the next try comes back sooner (core.cache.throttle_pause).
+            exc.partly_served = bool(served.values)
             raise
         served.clear()
         return {key: values[name] for key, name in self._keyed.items()}

@@ -230,6 +230,30 @@ class TestMapGroups:
             map_groups(call, [0, 1, 2])
         assert "secret-of-" not in locals_text(caught.value)
 
+    def test_one_at_a_time_stops_at_the_first_failure(self):
+        """Under throttling: in order on the calling thread; nothing sent after a refusal."""
+        called: list[tuple[int, str]] = []
+        served: list[str] = []
+
+        def call(group: int) -> str:
+            called.append((group, threading.current_thread().name))
+            if group == 2:
+                raise ValueError("group 2")
+            return f"secret-of-{group}"
+
+        def keep(result: str) -> None:
+            served.append(result[-1])  # which group: this frame must hold no value
+
+        with pytest.raises(ValueError, match="group 2") as caught:
+            map_groups(call, [0, 1, 2, 3], on_served=keep, one_at_a_time=True)
+        me = threading.current_thread().name
+        assert called == [(0, me), (1, me), (2, me)]
+        assert served == ["0", "1"]
+        assert "secret-of-" not in locals_text(caught.value)
+
+    def test_one_at_a_time_returns_every_result_in_order(self):
+        assert map_groups(str, [3, 1, 2], one_at_a_time=True) == ["3", "1", "2"]
+
 
 class TestSSMGroups:
     """SSMParameters' fetcher: 25 names, three GetParameters calls at once."""

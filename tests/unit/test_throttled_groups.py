@@ -81,3 +81,47 @@ class TestServedCallsAreKept:
         clock.tick(600)
         group()
         assert sorted(map(tuple, client.calls)) == sorted([tuple(NAMES[:10]), tuple(NAMES[10:])])
+
+
+class RefusesTheFirst:
+    """A fake SSM client that throttles its first `times` requests, whatever they ask."""
+
+    meta = None
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.calls: list[list[str]] = []
+
+    def get_parameters(self, Names: list[str], WithDecryption: bool) -> dict[str, Any]:
+        self.calls.append(list(Names))
+        if self.times > 0:
+            self.times -= 1
+            raise throttled()
+        return {
+            "Parameters": [{"Name": n, "Value": f"v-{n}", "Type": "String"} for n in Names],
+            "InvalidParameters": [],
+        }
+
+
+class TestOneCallAtATimeWhileThrottled:
+    def test_after_a_throttled_try_the_calls_go_one_at_a_time(self) -> None:
+        """Try 1 sends both calls; the next tries send the first alone until it is answered,
+        then the second at once, in the same try."""
+        client = RefusesTheFirst(times=3)
+        group = SSMParameters(NAMES, client=client, clock=FakeClock())
+        assert len(group()) == len(NAMES)
+        first_try, later = client.calls[:2], client.calls[2:]
+        assert sorted(map(tuple, first_try)) == sorted([tuple(NAMES[:10]), tuple(NAMES[10:])])
+        assert later == [NAMES[:10], NAMES[:10], NAMES[10:]]
+        assert group.stats.throttled == 2  # two throttled tries
+
+    def test_a_refresh_after_success_sends_its_calls_at_once_again(self) -> None:
+        clock = FakeClock()
+        client = RefusesTheFirst(times=2)
+        group = SSMParameters(NAMES, client=client, clock=clock, max_age_in_seconds=60, jitter=0)
+        group()
+        client.calls.clear()
+        clock.tick(61)
+        group()
+        assert sorted(map(tuple, client.calls)) == sorted([tuple(NAMES[:10]), tuple(NAMES[10:])])
+        assert len(client.calls) == 2
