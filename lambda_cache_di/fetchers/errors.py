@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -218,12 +219,33 @@ def translated(
         from botocore.exceptions import BotoCoreError, ClientError
 
         if isinstance(exc, (ClientError, BotoCoreError)):
+            forget_locals(exc)
             raise translate_error(exc, operation, resource, not_found=not_found) from exc
         if isinstance(exc, OSError):
             # A socket or file error that botocore did not wrap: network or disk trouble
             # that may pass (a full disk frees up, a connection comes back).
+            forget_locals(exc)
             raise os_error(exc, operation, resource) from exc
         raise
+
+
+def forget_locals(error: BaseException) -> None:
+    """Clear the locals of the finished frames in the tracebacks of `error` and its chain.
+
+    The library's errors are chained to botocore's for debugging, and a traceback
+    keeps its lines without them; but a frame deep in botocore, urllib3 or the
+    socket module may hold the bytes of a response read before the failure (a
+    connection reset mid-body leaves them in the read buffer), and so a value.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        exc = pending.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)  # skips frames still running
+        pending += [exc.__cause__, exc.__context__]
 
 
 def os_error(exc: OSError, operation: str, resource: str) -> FetchError:

@@ -153,7 +153,9 @@ class TestWaiting:
         with pytest.raises(FetchError, match="ThrottlingException"):
             provider()
         assert clock.now - 1000 <= 20
-        assert proxy.total <= 10
+        # Pauses of rand(0, 1) x 2, 4, 8, 8 ... s: about seven tries in 20 s. More than
+        # ten came in 4 % of 400,000 simulated calls, more than fifteen in 1 of 100,000.
+        assert proxy.total <= 15
         assert provider.stats.throttled == proxy.total
 
     def test_botocore_does_not_retry_throttling(self, ssm: Any, proxy: FaultProxy) -> None:
