@@ -31,9 +31,12 @@ class ThrottlesTheSecondCall:
         self.times = times
         self.calls: list[list[str]] = []
 
+    def refuses(self, names: list[str]) -> bool:
+        return names == NAMES[10:]
+
     def get_parameters(self, Names: list[str], WithDecryption: bool) -> dict[str, Any]:
         self.calls.append(list(Names))
-        if Names == NAMES[10:] and self.times > 0:
+        if self.refuses(Names) and self.times > 0:
             self.times -= 1
             raise throttled()
         return {
@@ -83,24 +86,11 @@ class TestServedCallsAreKept:
         assert sorted(map(tuple, client.calls)) == sorted([tuple(NAMES[:10]), tuple(NAMES[10:])])
 
 
-class RefusesTheFirst:
+class RefusesTheFirst(ThrottlesTheSecondCall):
     """A fake SSM client that throttles its first `times` requests, whatever they ask."""
 
-    meta = None
-
-    def __init__(self, times: int) -> None:
-        self.times = times
-        self.calls: list[list[str]] = []
-
-    def get_parameters(self, Names: list[str], WithDecryption: bool) -> dict[str, Any]:
-        self.calls.append(list(Names))
-        if self.times > 0:
-            self.times -= 1
-            raise throttled()
-        return {
-            "Parameters": [{"Name": n, "Value": f"v-{n}", "Type": "String"} for n in Names],
-            "InvalidParameters": [],
-        }
+    def refuses(self, names: list[str]) -> bool:
+        return True
 
 
 class TestOneCallAtATimeWhileThrottled:
