@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from ..core.iam import Arns, IamGrant
 from ..errors import ConfigurationError
@@ -72,6 +72,7 @@ class _DynamoDBSource(CachedProvider[T]):
     service = "dynamodb"
     argument = "table"
     noun = "DynamoDB value"
+    iam_action: ClassVar[tuple[str, str]]  # (statement id, action) for iam-policy
 
     def _init_source(self, value_attribute: object, consistent_read: object) -> None:
         self._value_attribute = check_attribute(value_attribute, "value_attribute")
@@ -100,6 +101,11 @@ class _DynamoDBSource(CachedProvider[T]):
         """Whether reads are strongly consistent (twice the read capacity of eventual ones)."""
         return self._consistent_read
 
+    def iam_grants(self, arns: Arns) -> list[IamGrant]:
+        """The one DynamoDB action of this kind (`iam_action`), on the table."""
+        sid, action = self.iam_action
+        return [IamGrant(sid, (action,), (arns.of("dynamodb", f"table/{self.table}"),))]
+
 
 class DynamoDBValue(_DynamoDBSource[T]):
     """One item's `value_attribute`, as a plain Python value.
@@ -112,6 +118,7 @@ class DynamoDBValue(_DynamoDBSource[T]):
     """
 
     __slots__ = ("_key",)
+    iam_action = ("ReadDynamoDBItems", "dynamodb:GetItem")
 
     @overload
     def __init__(
@@ -182,11 +189,6 @@ class DynamoDBValue(_DynamoDBSource[T]):
         # The raw value is wire text (what the shared tier stores); callers get plain values.
         return super()._transformed(dynamodb.plain_value(raw))
 
-    def iam_grants(self, arns: Arns) -> list[IamGrant]:
-        """`dynamodb:GetItem` on the table."""
-        table = arns.of("dynamodb", f"table/{self.table}")
-        return [IamGrant("ReadDynamoDBItems", ("dynamodb:GetItem",), (table,))]
-
 
 class DynamoDBItems(_DynamoDBSource[T]):
     """Every item of one partition as a dict `{sort key: value attribute}` (a paginated Query).
@@ -198,6 +200,7 @@ class DynamoDBItems(_DynamoDBSource[T]):
     """
 
     __slots__ = ("_key_attribute", "_partition", "_sort_attribute")
+    iam_action = ("QueryDynamoDBPartitions", "dynamodb:Query")
     per_value = True
 
     @overload
@@ -282,11 +285,6 @@ class DynamoDBItems(_DynamoDBSource[T]):
 
     def _transformed(self, raw: Any) -> Any:
         return super()._transformed(dynamodb.plain_items(raw))
-
-    def iam_grants(self, arns: Arns) -> list[IamGrant]:
-        """`dynamodb:Query` on the table."""
-        table = arns.of("dynamodb", f"table/{self.table}")
-        return [IamGrant("QueryDynamoDBPartitions", ("dynamodb:Query",), (table,))]
 
 
 def _check_key(key: object, key_attribute: object) -> dict[str, KeyValue]:
