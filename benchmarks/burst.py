@@ -181,13 +181,21 @@ def summary(outcomes: list[tuple[float, float, bool]], quotas: Quotas) -> Result
     }
 
 
-def floor(environments: int, seed: int, requests_each: int = 2, rate: float = SSM_TPS) -> Result:
+def floor(
+    environments: int,
+    seed: int,
+    requests_each: int = 2,
+    rate: float = SSM_TPS,
+    within: float = TIMEOUT_SECONDS,
+) -> Result:
     """The SSM bucket alone: requests served in arrival order the moment a token is there.
 
     `failed` is the least number of first invocations past the timeout that
     any client could achieve: environments are admitted in order of arrival
     (their deadlines come in the same order) and one that can no longer finish
-    in time is left for later, so it takes no token from the others.
+    in time is left for later, so it takes no token from the others. `within`:
+    how long an environment may wait for its answers (the timeout, by default;
+    still counted as failed past the timeout).
     """
     arrivals = starts(environments, seed)
     bucket = TokenBucket(rate)
@@ -195,7 +203,7 @@ def floor(environments: int, seed: int, requests_each: int = 2, rate: float = SS
     slowest = max(
         done + ROUND_TRIP_SECONDS / 2 - t for t, done in zip(arrivals, served_at, strict=True)
     )
-    on_time = _most_on_time(arrivals, requests_each, rate)
+    on_time = _most_on_time(arrivals, requests_each, rate, min(within, TIMEOUT_SECONDS))
     return {
         "environments": environments,
         "failed": environments - on_time,
@@ -227,7 +235,7 @@ def _next_token(bucket: TokenBucket, now: float) -> float:
     return now
 
 
-def _most_on_time(arrivals: list[float], each: int, rate: float) -> int:
+def _most_on_time(arrivals: list[float], each: int, rate: float, within: float) -> int:
     bucket = TokenBucket(rate)
     now = 0.0
     on_time = 0
@@ -237,7 +245,7 @@ def _most_on_time(arrivals: list[float], each: int, rate: float) -> int:
         at = max(now, arrival + ROUND_TRIP_SECONDS / 2)
         for _ in range(each):
             at = _next_token(trial, at)
-        if at + ROUND_TRIP_SECONDS / 2 - arrival <= TIMEOUT_SECONDS:
+        if at + ROUND_TRIP_SECONDS / 2 - arrival <= within:
             bucket, now, on_time = trial, at, on_time + 1
     return on_time
 

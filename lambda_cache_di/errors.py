@@ -36,13 +36,15 @@ class FetchError(LambdaCacheError):
     errors, timeouts): only such failures may be answered with stale data.
     `throttled` tells that AWS refused the request for a quota (it implies
     `transient`): a value in hand is then served, and a fetch with none waits.
-    `partly_served` tells that a fetch of several calls had some answered (they
-    are kept, and its next try comes back sooner: see docs/throttling.md).
+    `in_parts` tells that the fetch is made of several calls, and
+    `partly_served` that some of them were answered (they are kept, and its next
+    try comes back sooner: see docs/throttling.md).
 
     Args:
         message: what failed and where, never a value.
         transient: whether a retry may succeed.
         throttled: whether AWS refused the request for a quota (implies transient).
+        in_parts: whether the fetch is made of several calls (it may be partly served).
         partly_served: whether some calls of the fetch were answered before it failed.
     """
 
@@ -52,10 +54,12 @@ class FetchError(LambdaCacheError):
         *,
         transient: bool = False,
         throttled: bool = False,
+        in_parts: bool = False,
         partly_served: bool = False,
     ) -> None:
         self.transient = transient or throttled
         self.throttled = throttled
+        self.in_parts = in_parts or partly_served
         self.partly_served = partly_served
         super().__init__(message)
 

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lambda_cache_di.core.cache as cache_module
-from benchmarks import burst, processes, virtual_time
+from benchmarks import burst, processes, throttle, virtual_time
 from benchmarks.quota import FakeClient, Quotas, TokenBucket
 from benchmarks.virtual_time import Scheduler
 
@@ -114,6 +114,14 @@ class TestBurst:
         result = burst.floor(1000, seed=1)
         assert result["failed"] == 202
         assert result["drain"] == pytest.approx(49.0, abs=0.1)
+
+    def test_the_floor_within_the_librarys_own_budget(self) -> None:
+        """Answers due within 28 s (4 s of prefetch, 24 s at first use): 222 cannot have them."""
+        budget = throttle.library_budget()
+        assert budget == 28.0
+        assert burst.floor(1000, seed=1, within=budget)["failed"] == 222
+        # Never beyond the timeout: a longer wait still fails past 29 s.
+        assert burst.floor(1000, seed=1, within=40.0)["failed"] == 202
 
     def test_a_small_burst_through_the_library(self) -> None:
         """20 environments within 10 s: no invocation fails, 2 GetParameters + 1 secret each."""

@@ -2,12 +2,15 @@
 
 Pauses grow with the throttled tries since the last value (prefetch's tries
 count on at first use); a fetch that already holds part of its answer comes
-back within `THROTTLE_FINISHING_PAUSE_SECONDS`, so the quota spent on it is
-not lost when its wait runs out.
+back within `THROTTLE_FINISHING_PAUSE_SECONDS`, and a fetch of several calls
+with none answered makes its last try `THROTTLE_FINISHING_WINDOW_SECONDS`
+before its wait ends, so the quota spent on a call is not lost when the wait
+runs out.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from typing import Any
@@ -19,6 +22,7 @@ from lambda_cache_di import FetchError, SSMParameter, SSMParameters, prefetch
 from lambda_cache_di.core.cache import (
     DEFAULT_THROTTLE_WAIT_SECONDS,
     THROTTLE_FINISHING_PAUSE_SECONDS,
+    THROTTLE_FINISHING_WINDOW_SECONDS,
     CacheEntry,
     throttle_pause,
 )
@@ -48,8 +52,8 @@ class TestThePauseFormula:
         assert throttle_pause(3, 0.25) == 2.0
         assert throttle_pause(1, 0.0) == 0.0
 
-    def test_a_partly_served_fetch_comes_back_within_half_a_second(self) -> None:
-        assert throttle_pause(6, 1.0, partly_served=True) == THROTTLE_FINISHING_PAUSE_SECONDS == 0.5
+    def test_a_partly_served_fetch_comes_back_within_a_tenth_of_a_second(self) -> None:
+        assert throttle_pause(6, 1.0, partly_served=True) == THROTTLE_FINISHING_PAUSE_SECONDS == 0.1
 
     def test_init_and_first_use_together_stay_within_api_gateways_29_seconds(self) -> None:
         """The reason for the defaults (docs/throttling.md): 4 s at init, 24 s at first use."""
@@ -96,7 +100,9 @@ class TestTriesCountAcrossCalls:
 
 
 class TestPartlyServedFetches:
-    def test_the_retry_of_a_partly_served_group_comes_back_within_half_a_second(self) -> None:
+    def test_the_retry_of_a_partly_served_group_comes_back_within_a_tenth_of_a_second(
+        self,
+    ) -> None:
         random.seed(7)
         clock = SleepLog()
         client = ThrottlesTheSecondCall(times=12)
@@ -156,6 +162,78 @@ class TestPrefetchBoundOnTheProvidersClock:
         failures = prefetch(Container(), throttle_wait_in_seconds=6)
         assert list(failures) == ["value"]
         assert getattr(failures["value"], "throttled", False)
-        # The 300 ms of real time making the client took nothing from the fake 6 s.
-        assert clock() - began == pytest.approx(6.0, abs=1e-6)
+        # The 300 ms of real time making the client took nothing from the fake 6 s
+        # (of which a group of two calls leaves the last moments unused: nothing answered).
+        finishing = THROTTLE_FINISHING_WINDOW_SECONDS if kind == "SSMParameters" else 0.0
+        assert clock() - began == pytest.approx(6.0 - finishing, abs=1e-6)
         assert 2 <= len(client.calls) <= 12  # pauses of up to 2, 4 ... s: a few tries
+
+
+class TriesLog(SleepLog):
+    """A fetch function on a `SleepLog` clock, refused as told; it writes down when it ran."""
+
+    def __init__(self, *, in_parts: bool, served_from: float = float("inf")) -> None:
+        super().__init__()
+        self.in_parts = in_parts
+        self.served_from = served_from  # from then on, part of the answer is held
+        self.tries: list[float] = []
+
+    def fetch(self) -> str:
+        self.tries.append(self())
+        raise FetchError(
+            "GetParameters: Rate exceeded",
+            throttled=True,
+            in_parts=self.in_parts,
+            partly_served=self() >= self.served_from,
+        )
+
+
+class TestTheFinishingWindow:
+    """The last moments of a wait belong to fetches of several calls that hold part of
+    their answer: a call answered at the very end would otherwise be quota lost."""
+
+    WAIT = 5.0
+
+    def last_try(self, log: TriesLog) -> float:
+        entry: CacheEntry[str] = CacheEntry(
+            log.fetch, max_age=60, clock=log, rng=lambda: 0.9, throttle_wait=self.WAIT
+        )
+        began = log()
+        with pytest.raises(FetchError):
+            entry.get()
+        assert log() == log.tries[-1]  # it gives up right after its last try
+        return log.tries[-1] - began
+
+    def test_a_fetch_in_parts_with_nothing_answered_stops_trying_before_its_wait_ends(
+        self,
+    ) -> None:
+        log = TriesLog(in_parts=True)
+        assert self.last_try(log) == pytest.approx(self.WAIT - THROTTLE_FINISHING_WINDOW_SECONDS)
+        assert THROTTLE_FINISHING_WINDOW_SECONDS == 0.2
+
+    def test_a_partly_served_fetch_tries_until_its_wait_ends(self) -> None:
+        log = TriesLog(in_parts=True, served_from=3.0)
+        assert self.last_try(log) == pytest.approx(self.WAIT)
+        late = [t for t in log.tries if t >= 3.0]
+        assert len(late) >= 2  # it came back within the finishing pause, again and again
+        assert max(b - a for a, b in itertools.pairwise(late)) <= THROTTLE_FINISHING_PAUSE_SECONDS
+
+    def test_a_fetch_of_one_call_tries_until_its_wait_ends(self) -> None:
+        log = TriesLog(in_parts=False)
+        assert self.last_try(log) == pytest.approx(self.WAIT)
+
+    @pytest.mark.parametrize(("names", "in_parts"), [(12, True), (10, False)])
+    def test_an_ssm_group_says_whether_it_is_made_of_several_calls(
+        self, names: int, in_parts: bool
+    ) -> None:
+        client = RefusesTheFirst(times=10**6)
+        group = SSMParameters(
+            NAMES[:names], client=client, clock=FakeClock(), throttle_wait_in_seconds=3
+        )
+        with pytest.raises(FetchError) as caught:
+            group()
+        assert caught.value.throttled and not caught.value.partly_served
+        assert caught.value.in_parts is in_parts
+
+    def test_a_partly_served_error_is_in_parts(self) -> None:
+        assert FetchError("x", throttled=True, partly_served=True).in_parts
