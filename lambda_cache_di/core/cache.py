@@ -28,23 +28,31 @@ _FIRST_BACKOFF_SECONDS = 1.0
 THROTTLE_FIRST_PAUSE_SECONDS = 2.0
 THROTTLE_PAUSE_CAP_SECONDS = 8.0
 # ... except a fetch that already holds part of its answer (a group of several calls,
-# some answered): it comes back within this. The quota it spent then becomes a value
-# instead of being lost when its wait runs out, and the environments that got furthest
-# finish first, as a queue would serve them (benchmarks/throttle.py: 1,000 environments).
-THROTTLE_FINISHING_PAUSE_SECONDS = 0.1
+# some answered): it comes back within this, or within half of what is left of its
+# wait when that is shorter. The quota it spent then becomes a value instead of being
+# lost when its wait runs out, and the environments that got furthest finish first, as
+# a queue would serve them (benchmarks/throttle.py: 1,000 environments).
+THROTTLE_FINISHING_PAUSE_SECONDS = 0.5
 # A fetch of several calls with none answered makes its last try this long before its
-# wait ends: a call answered then still has time for the others. Without it, that last
-# try's answered call was the quota most often lost (docs/throttling.md).
+# wait ends, so that a call answered then still has time for the others: without it,
+# that last try's answered call was the quota most often lost (docs/throttling.md).
+# Within it, a partly served fetch's pauses shrink no further.
 THROTTLE_FINISHING_WINDOW_SECONDS = 0.2
 # How long such a fetch keeps trying, by default: with prefetch's 4 s at init, an
 # answer within API Gateway's 29 s. See docs/throttling.md.
 DEFAULT_THROTTLE_WAIT_SECONDS = 24.0
 
 
-def throttle_pause(tries: int, draw: float, partly_served: bool = False) -> float:
-    """The pause after `tries` throttled tries in a row (1 or more); `draw` in [0, 1)."""
+def throttle_pause(
+    tries: int, draw: float, partly_served: bool = False, left: float = math.inf
+) -> float:
+    """The pause after `tries` throttled tries in a row (1 or more); `draw` in [0, 1).
+
+    `left`: the seconds left of the wait, which a partly served fetch's pauses follow.
+    """
     if partly_served:
-        return draw * THROTTLE_FINISHING_PAUSE_SECONDS
+        window = max(left, THROTTLE_FINISHING_WINDOW_SECONDS) / 2
+        return draw * min(THROTTLE_FINISHING_PAUSE_SECONDS, window)
     return draw * min(THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0 ** (tries - 1))
 
 
@@ -308,7 +316,7 @@ class CacheEntry(Generic[T]):
                     raise
                 self._throttled += 1
                 self._throttled_tries += 1
-            pause = throttle_pause(self._throttled_tries, self._random(), partly_served)
+            pause = throttle_pause(self._throttled_tries, self._random(), partly_served, remaining)
             self._sleep(min(pause, remaining))
 
     def _sleep(self, seconds: float) -> None:
