@@ -123,6 +123,21 @@ class TestBurst:
         # Never beyond the timeout: a longer wait still fails past 29 s.
         assert burst.floor(1000, seed=1, within=40.0)["failed"] == 202
 
+    def test_five_hundred_environments_through_the_library_fail_none(self) -> None:
+        """The quota drains 1,000 requests in 24 s: every first invocation within 29 s."""
+        result = burst.run_library(500, seed=1)
+        assert result["failed"] == 0
+        assert result["slowest"] < burst.TIMEOUT_SECONDS
+        assert result["throttled"] < 3 * result["served"]
+
+    def test_a_thousand_environments_through_the_library_come_near_the_floor(self) -> None:
+        """Within a tenth of what the quota forces on invocations given the library's 28 s
+        (seed 1: 240 failed against 222; 251 before the last try came early)."""
+        result = burst.run_library(1000, seed=1)
+        floor = burst.floor(1000, seed=1, within=throttle.library_budget())["failed"]
+        assert floor <= result["failed"] <= 1.1 * floor
+        assert result["throttled"] < 6 * result["served"]
+
     def test_a_small_burst_through_the_library(self) -> None:
         """20 environments within 10 s: no invocation fails, 2 GetParameters + 1 secret each."""
         result = burst.run_library(20, seed=1)
