@@ -7,11 +7,14 @@ then read in full.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import random
+import select
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ TRIALS = 200
 # A large value makes each write last long enough for kills to land inside it.
 PADDING = "p" * 65536
 WRITER_ANSWERS = 2000
+STARTUP_SECONDS = 10.0  # the longest a forked writer may take to its first write
 ROUNDS = TRIALS // 4
 
 
@@ -54,21 +58,45 @@ def shared_secret(folder: Path, value: str, clock_offset: float = 0.0) -> Shared
     )
 
 
-def write_until_killed(folder: Path, secret: str) -> None:
-    """In a forked child: refresh the shared secret over and over, until SIGKILL."""
+def started_child(child: Callable[[int], None]) -> int:
+    """Fork a process running `child(started)`; its pid, once it wrote to the pipe `started`.
+
+    A child writes there just before its loop of writes: delays before a kill
+    then count from its writes, not from the fork. Forking a large test process
+    can take longer than the delay, and a child killed before it began would
+    never be killed mid-write. A child that dies first ends the wait too (end
+    of file).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            # A collection in the child would walk, and so copy, the whole heap of the
+            # process it was forked from: long enough to outlast any delay.
+            gc.disable()
+            child(write_end)
+        finally:
+            os._exit(0)
+    os.close(write_end)
     try:
-        shared = shared_secret(folder, secret)
-        for _ in range(100_000):
-            shared.load(force=True)
+        select.select([read_end], [], [], STARTUP_SECONDS)
     finally:
-        os._exit(0)
+        os.close(read_end)
+    return pid
+
+
+def write_until_killed(folder: Path, secret: str, started: int) -> None:
+    """In a forked child: refresh the shared secret over and over, until SIGKILL."""
+    shared = shared_secret(folder, secret)
+    os.write(started, b"!")
+    for _ in range(100_000):
+        shared.load(force=True)
 
 
 def kill_a_writer(folder: Path, secret: str, rng: random.Random) -> None:
-    """Fork a writer of `secret`, SIGKILL it after a random few milliseconds, reap it."""
-    pid = os.fork()
-    if pid == 0:
-        write_until_killed(folder, secret)
+    """Start a writer of `secret`, SIGKILL it a random few milliseconds into its writes, reap it."""
+    pid = started_child(lambda started: write_until_killed(folder, secret, started))
     time.sleep(rng.uniform(0.0, 0.02))
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
@@ -124,14 +152,12 @@ def stubbed_secrets(value: str, answers: int) -> Any:
     return client
 
 
-def refresh_until_killed(client: Any) -> None:
+def refresh_until_killed(client: Any, started: int) -> None:
     """In a forked child: refresh a shared Secret over and over, until SIGKILL."""
-    try:
-        provider = Secret("app/token", shared=True, client=client)
-        for _ in range(WRITER_ANSWERS):
-            provider.refresh()
-    finally:
-        os._exit(0)
+    provider = Secret("app/token", shared=True, client=client)
+    os.write(started, b"!")
+    for _ in range(WRITER_ANSWERS):
+        provider.refresh()
 
 
 class TestKilledSecretProviders:
@@ -146,12 +172,10 @@ class TestKilledSecretProviders:
         after_next_call, after_invalidate = [], []
         killed_mid_write = 0
         for _ in range(ROUNDS):
-            writers = []
-            for _ in range(4):
-                pid = os.fork()
-                if pid == 0:
-                    refresh_until_killed(killed_client)
-                writers.append(pid)
+            writers = [
+                started_child(lambda started: refresh_until_killed(killed_client, started))
+                for _ in range(4)
+            ]
             time.sleep(rng.uniform(0.0, 0.03))
             for pid in writers:
                 os.kill(pid, signal.SIGKILL)
