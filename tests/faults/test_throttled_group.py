@@ -46,6 +46,21 @@ def served_and_throttled(proxy: FaultProxy) -> tuple[int, int]:
     return proxy.total - throttled, throttled
 
 
+def out_of_time(group_client: Any, proxy: FaultProxy, refuse: Callable[[], None]) -> Any:
+    """A group with a 3 s wait on a fake clock, refused as `refuse()` sets the proxy.
+
+    Its error, how long it waited, and the group.
+    """
+    clock = FakeClock()
+    group = SSMParameters(NAMES, client=group_client, clock=clock, throttle_wait_in_seconds=3)
+    proxy.reset_counts()
+    refuse()
+    began = clock()
+    with pytest.raises(FetchError) as caught:
+        group()
+    return caught.value, clock() - began, group
+
+
 def test_a_partly_served_group_finishes_without_sending_the_answered_call_again(
     group_client: Any, proxy: FaultProxy
 ) -> None:
@@ -64,18 +79,15 @@ def test_out_of_time_it_says_how_far_it_got_and_the_next_call_sends_only_the_res
     group_client: Any, proxy: FaultProxy
 ) -> None:
     """One token, never another: the wait runs out holding one call of two."""
-    clock = FakeClock()
-    group = SSMParameters(NAMES, client=group_client, clock=clock, throttle_wait_in_seconds=3)
-    proxy.reset_counts()
-    proxy.bucket = TokenBucket(rate=0.0, burst=1.0)
-    began = clock()
-    with pytest.raises(FetchError) as caught:
-        group()
-    error = caught.value
+
+    def one_token() -> None:
+        proxy.bucket = TokenBucket(rate=0.0, burst=1.0)
+
+    error, waited, group = out_of_time(group_client, proxy, one_token)
     assert (error.throttled, error.in_parts, error.partly_served) == (True, True, True)
     assert "value-" not in str(error)
     # A partly served fetch tries until its wait ends, coming back within half a second.
-    assert clock() - began == pytest.approx(3.0)
+    assert waited == pytest.approx(3.0)
     served, throttled = served_and_throttled(proxy)
     assert served == 1
     assert throttled >= 3 / THROTTLE_FINISHING_PAUSE_SECONDS
@@ -90,16 +102,13 @@ def test_with_nothing_answered_its_last_try_comes_before_its_wait_ends(
     group_client: Any, proxy: FaultProxy
 ) -> None:
     """Every request refused: the group gives up `THROTTLE_FINISHING_WINDOW_SECONDS` early."""
-    clock = FakeClock()
-    group = SSMParameters(NAMES, client=group_client, clock=clock, throttle_wait_in_seconds=3)
-    proxy.reset_counts()
-    proxy.mode = Fault.THROTTLE
-    began = clock()
-    with pytest.raises(FetchError) as caught:
-        group()
-    error = caught.value
+
+    def every_request() -> None:
+        proxy.mode = Fault.THROTTLE
+
+    error, waited, group = out_of_time(group_client, proxy, every_request)
     assert (error.throttled, error.in_parts, error.partly_served) == (True, True, False)
-    assert clock() - began == pytest.approx(3.0 - THROTTLE_FINISHING_WINDOW_SECONDS)
+    assert waited == pytest.approx(3.0 - THROTTLE_FINISHING_WINDOW_SECONDS)
     served, throttled = served_and_throttled(proxy)
     assert served == 0
     # The first try sends both calls; the tries after it, one call each.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from lambda_cache_di import SSMParameters
@@ -57,17 +58,6 @@ class TestServedCallsAreKept:
         )
         assert group.stats.throttled == 1
 
-    def test_the_next_refresh_asks_for_everything_again(self) -> None:
-        """What a throttled try kept serves only that refresh: the next one sends both calls."""
-        clock = FakeClock()
-        client = ThrottlesTheSecondCall(times=1)
-        group = SSMParameters(NAMES, client=client, clock=clock, max_age_in_seconds=60, jitter=0)
-        group()
-        client.calls.clear()
-        clock.tick(61)
-        group()
-        assert sorted(map(tuple, client.calls)) == sorted([tuple(NAMES[:10]), tuple(NAMES[10:])])
-
     def test_kept_values_expire_with_the_throttle_wait(self) -> None:
         """A refresh that gave up keeps nothing for a call made after the throttle wait."""
         clock = FakeClock()
@@ -105,9 +95,16 @@ class TestOneCallAtATimeWhileThrottled:
         assert later == [NAMES[:10], NAMES[:10], NAMES[10:]]
         assert group.stats.throttled == 2  # two throttled tries
 
-    def test_a_refresh_after_success_sends_its_calls_at_once_again(self) -> None:
+    @pytest.mark.parametrize(
+        ("fake", "refusals"), [(ThrottlesTheSecondCall, 1), (RefusesTheFirst, 2)]
+    )
+    def test_the_next_refresh_asks_for_everything_again_at_once(
+        self, fake: type[ThrottlesTheSecondCall], refusals: int
+    ) -> None:
+        """What a throttled refresh kept, and its calls one at a time, were that refresh's
+        only: once it stored its value, the next refresh sends both calls at once."""
         clock = FakeClock()
-        client = RefusesTheFirst(times=2)
+        client = fake(times=refusals)
         group = SSMParameters(NAMES, client=client, clock=clock, max_age_in_seconds=60, jitter=0)
         group()
         client.calls.clear()
