@@ -31,6 +31,9 @@ SECRET = "prod/db/credentials"
 BOTOCORE_STANDARD_ATTEMPTS = 3  # botocore.retries.standard.DEFAULT_MAX_ATTEMPTS
 
 Result = dict[str, Any]
+# An environment's first invocation: when it started and ended, whether reading
+# succeeded, and how many of its GetParameters requests the quota answered.
+Outcome = tuple[float, float, bool, int]
 
 
 def starts(environments: int, seed: int, burst: float = BURST_SECONDS) -> list[float]:
@@ -64,7 +67,9 @@ def library_attempts() -> int:
     return int(retries.get("total_max_attempts", BOTOCORE_STANDARD_ATTEMPTS))
 
 
-def _container_class(parameters: bool, names: int = len(PARAMETERS)) -> Any:
+def _container_class(
+    parameters: bool, names: int = len(PARAMETERS), throttle_wait: float | None = None
+) -> Any:
     from dependency_injector import containers, providers
 
     from lambda_cache_di import Secret, SSMParameters
@@ -73,17 +78,27 @@ def _container_class(parameters: bool, names: int = len(PARAMETERS)) -> Any:
     secrets = providers.Dependency()
     declared: dict[str, Any] = {"ssm": ssm, "secrets": secrets}
     if parameters:
-        declared["parameters"] = SSMParameters(PARAMETERS[:names], client=ssm)
+        # Only when given: a revision of the library without the option runs too.
+        options = {} if throttle_wait is None else {"throttle_wait_in_seconds": throttle_wait}
+        declared["parameters"] = SSMParameters(PARAMETERS[:names], client=ssm, **options)
     declared["secret"] = Secret(SECRET, client=secrets)
     return type("Environment", (containers.DeclarativeContainer,), declared)
 
 
-def run_library(environments: int, seed: int, names: int = len(PARAMETERS)) -> Result:
+def run_library(
+    environments: int,
+    seed: int,
+    names: int = len(PARAMETERS),
+    throttle_wait: float | None = None,
+) -> Result:
     """Every environment of the burst through the library's own code; the outcome.
 
-    `names`: how many of the twelve parameters (ten or fewer: one GetParameters request).
+    `names`: how many of the twelve parameters (ten or fewer: one GetParameters
+    request); `throttle_wait`: the parameters' `throttle_wait_in_seconds` (default: the library's).
     """
-    return run_library_at(starts(environments, seed), seed, names=names)
+    return run_library_at(
+        starts(environments, seed), seed, names=names, throttle_wait=throttle_wait
+    )
 
 
 def secrets_starts(environments: int = 10, processes: int = 64, seed: int = 3) -> list[float]:
@@ -92,7 +107,11 @@ def secrets_starts(environments: int = 10, processes: int = 64, seed: int = 3) -
 
 
 def run_library_at(
-    times: list[float], seed: int, parameters: bool = True, names: int = len(PARAMETERS)
+    times: list[float],
+    seed: int,
+    parameters: bool = True,
+    names: int = len(PARAMETERS),
+    throttle_wait: float | None = None,
 ) -> Result:
     """Environments started at `times`, through the library's own code; the outcome."""
     import lambda_cache_di.prefetch  # noqa: F401  (imported before the swap of primitives)
@@ -101,15 +120,15 @@ def run_library_at(
     random.seed(seed)  # the library's and botocore's jitter draws
     scheduler = Scheduler()
     quotas = Quotas(scheduler)
-    kind = _container_class(parameters, names)
+    kind = _container_class(parameters, names, throttle_wait)
     attempts = library_attempts()
-    outcomes: list[tuple[float, float, bool]] = []
+    outcomes: list[Outcome] = []
 
     def environment() -> None:
         began = scheduler.now
+        ssm = library_client("ssm", quotas, scheduler.sleep, attempts)
         container = kind(
-            ssm=library_client("ssm", quotas, scheduler.sleep, attempts),
-            secrets=library_client("secretsmanager", quotas, scheduler.sleep, attempts),
+            ssm=ssm, secrets=library_client("secretsmanager", quotas, scheduler.sleep, attempts)
         )
         set_clock(container, scheduler)
         prefetch(container)
@@ -120,7 +139,7 @@ def run_library_at(
             container.secret()
         except LambdaCacheError:
             ok = False
-        outcomes.append((began, scheduler.now, ok))
+        outcomes.append((began, scheduler.now, ok, ssm.answered["GetParameters"]))
 
     # A thousand prefetch warnings would drown the table; the level is put back after.
     logger = logging.getLogger("lambda_cache_di")
@@ -143,7 +162,7 @@ def run_plain(environments: int, seed: int) -> Result:
     random.seed(seed)
     scheduler = Scheduler()
     quotas = Quotas(scheduler)
-    outcomes: list[tuple[float, float, bool]] = []
+    outcomes: list[Outcome] = []
 
     def environment() -> None:
         began = scheduler.now
@@ -156,7 +175,7 @@ def run_plain(environments: int, seed: int) -> Result:
             secrets.get_secret_value(SecretId=SECRET)
         except ClientError:
             ok = False
-        outcomes.append((began, scheduler.now, ok))
+        outcomes.append((began, scheduler.now, ok, ssm.answered["GetParameters"]))
 
     for start in starts(environments, seed):
         scheduler.spawn(environment, at=start)
@@ -164,13 +183,20 @@ def run_plain(environments: int, seed: int) -> Result:
     return summary(outcomes, quotas)
 
 
-def summary(outcomes: list[tuple[float, float, bool]], quotas: Quotas) -> Result:
-    """Failed first invocations, the slowest, requests served and throttled, time to drain."""
-    durations = [end - began for began, end, _ in outcomes]
-    failed = sum(not ok or end - began > TIMEOUT_SECONDS for began, end, ok in outcomes)
+def summary(outcomes: list[Outcome], quotas: Quotas) -> Result:
+    """Failed first invocations, the slowest, requests served and throttled, time to drain.
+
+    `lost_answers`: GetParameters answers spent on first invocations that failed
+    anyway.
+    """
+    durations = [end - began for began, end, _, _ in outcomes]
+    failures = [not ok or end - began > TIMEOUT_SECONDS for began, end, ok, _ in outcomes]
     return {
         "environments": len(outcomes),
-        "failed": failed,
+        "failed": sum(failures),
+        "lost_answers": sum(
+            answered for (*_, answered), failed in zip(outcomes, failures, strict=True) if failed
+        ),
         "slowest": max(durations),
         "served": sum(quotas.served.values()),
         "throttled": sum(quotas.throttled.values()),
@@ -213,6 +239,11 @@ def floor(
         "throttled": 0,
         "drain": max(served_at),
     }
+
+
+def supply(environments: int, seed: int, within: float, rate: float = SSM_TPS) -> float:
+    """Answers the bucket can give until the last environment's wait ends (it starts full)."""
+    return rate * (1 + max(starts(environments, seed)) + within)
 
 
 def _serve(bucket: TokenBucket, arrivals: list[float], each: int) -> list[float]:

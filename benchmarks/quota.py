@@ -176,6 +176,7 @@ class FakeClient:
         self.sleep = sleep
         self.retrier = _Retrier(service, max_attempts)
         self.meta = _Meta(service, max_attempts)
+        self.answered: Counter[str] = Counter()  # operation: this client's requests served
         name = _SERVICE_EVENT_NAMES[service]
         self._needs_retry = f"needs-retry.{name}"
         self.meta.events.register(
@@ -192,6 +193,7 @@ class FakeClient:
             admitted = self.quotas.admit(operation)
             self.sleep(ROUND_TRIP_SECONDS / 2)
             if admitted:
+                self.answered[operation] += 1
                 self.retrier.quota.release_retry_quota(context, http_response=_OK)
                 return answer()
             parsed = {

@@ -67,6 +67,8 @@ def added(run: burst.Runner, environments: int) -> burst.Result:
         bursts=len(results),
         slowest=max(r["slowest"] for r in results),
         drain=max(r["drain"] for r in results),
+        answered=sum(r.get("served_by_operation", {}).get("GetParameters", 0) for r in results),
+        lost_answers=sum(r.get("lost_answers", 0) for r in results),
     )
     return total
 
@@ -138,15 +140,53 @@ def burst_rows(sizes: tuple[int, ...], before: dict[str, Any] | None, after: dic
     return "\n".join(lines)
 
 
+def where_the_quota_went(library: burst.Result, environments: int) -> str:
+    """How close the library comes to the floor, and why not closer: where its answers went.
+
+    `library`: this tree's bursts of `environments`, with the library's defaults;
+    beside them, the same with the whole timeout given to waiting (no second
+    left for the handler).
+    """
+    budget = library_budget()
+    whole = burst.TIMEOUT_SECONDS - (budget - default_throttle_wait()) - 0.1
+    variants = [
+        (f"defaults ({budget:g} s)", library, budget),
+        (
+            f"throttle_wait_in_seconds={whole:g} ({burst.TIMEOUT_SECONDS:g} s)",
+            added(functools.partial(burst.run_library, throttle_wait=whole), environments),
+            burst.TIMEOUT_SECONDS,
+        ),
+    ]
+    lines = [
+        "| waits | failed | floor within the same wait | GetParameters answered "
+        "| of them, to invocations that failed "
+        "| answers the quota had left unused when the last wait ended |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, result, within in variants:
+        floor = added(functools.partial(burst.floor, within=within), environments)
+        supply = sum(burst.supply(environments, seed, within) for seed in SEEDS)
+        lines.append(
+            f"| {label} | {result['failed']} | {floor['failed']} | {result['answered']:,} "
+            f"| {result['lost_answers']} | {supply - result['answered']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def default_throttle_wait() -> float:
+    from lambda_cache_di.core.cache import DEFAULT_THROTTLE_WAIT_SECONDS
+
+    return DEFAULT_THROTTLE_WAIT_SECONDS
+
+
 def library_budget() -> float:
     """How long the library's defaults let a cold start wait for a throttled value.
 
     prefetch's bound at init, then the throttle wait at first use.
     """
-    from lambda_cache_di.core.cache import DEFAULT_THROTTLE_WAIT_SECONDS
     from lambda_cache_di.prefetch import DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS
 
-    return DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS + DEFAULT_THROTTLE_WAIT_SECONDS
+    return DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS + default_throttle_wait()
 
 
 def _cells(result: dict[str, Any]) -> list[str]:
@@ -217,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{burst.BURST_SECONDS:.0f} s, their counts added; timeout {burst.TIMEOUT_SECONDS:.0f} s\n"
     )
     print(burst_rows(sizes, before, after))
+    largest = max(sizes)
+    print(f"\nWhere the quota's answers went, {largest:,} environments (x 3 bursts):\n")
+    print(where_the_quota_went(after["fleet"][str(largest)], largest))
     print("\n64 processes x 10 environments starting within 1 s, one `Secret` each, prefetch:\n")
     print(
         secrets_rows(
