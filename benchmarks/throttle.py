@@ -174,7 +174,7 @@ def where_the_quota_went(library: burst.Result, environments: int) -> str:
 
 
 def default_throttle_wait() -> float:
-    from lambda_cache_di.core.cache import DEFAULT_THROTTLE_WAIT_SECONDS
+    from lambda_cache_di.core.pacing import DEFAULT_THROTTLE_WAIT_SECONDS
 
     return DEFAULT_THROTTLE_WAIT_SECONDS
 

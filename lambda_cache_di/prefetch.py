@@ -26,8 +26,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .core.cache import Clock, throttle_pause
+from .core.cache import Clock
 from .core.environment import in_snapstart_init
+from .core.pacing import throttle_pause
 from .core.shared import BatchAnswer, batch_through_store
 from .errors import ConfigurationError, FetchError, LambdaCacheError
 from .providers.arguments import check_seconds

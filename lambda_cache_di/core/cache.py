@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ..errors import FetchError, LambdaCacheError, NotFoundError, TransformError
+from .pacing import DEFAULT_THROTTLE_WAIT_SECONDS, backoff_window, last_try, throttle_pause
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,39 +22,6 @@ R = TypeVar("R")
 Clock = Callable[[], float]
 
 _NEVER = -math.inf
-_FIRST_BACKOFF_SECONDS = 1.0
-# A throttled fetch with nothing in hand waits rand(0, 1) x min(cap, first x 2**n) before
-# try n + 1 ("full jitter"): environments that were refused together do not come back
-# together, and each comes back less often the longer the quota stays spent.
-THROTTLE_FIRST_PAUSE_SECONDS = 2.0
-THROTTLE_PAUSE_CAP_SECONDS = 8.0
-# ... except a fetch that already holds part of its answer (a group of several calls,
-# some answered): it comes back within this, or within half of what is left of its
-# wait when that is shorter. The quota it spent then becomes a value instead of being
-# lost when its wait runs out, and the environments that got furthest finish first, as
-# a queue would serve them (benchmarks/throttle.py: 1,000 environments).
-THROTTLE_FINISHING_PAUSE_SECONDS = 0.5
-# A fetch of several calls with none answered makes its last try this long before its
-# wait ends, so that a call answered then still has time for the others: without it,
-# that last try's answered call was the quota most often lost (docs/throttling.md).
-# Within it, a partly served fetch's pauses shrink no further.
-THROTTLE_FINISHING_WINDOW_SECONDS = 0.2
-# How long such a fetch keeps trying, by default: with prefetch's 4 s at init, an
-# answer within API Gateway's 29 s. See docs/throttling.md.
-DEFAULT_THROTTLE_WAIT_SECONDS = 24.0
-
-
-def throttle_pause(
-    tries: int, draw: float, partly_served: bool = False, left: float = math.inf
-) -> float:
-    """The pause after `tries` throttled tries in a row (1 or more); `draw` in [0, 1).
-
-    `left`: the seconds left of the wait, which a partly served fetch's pauses follow.
-    """
-    if partly_served:
-        window = max(left, THROTTLE_FINISHING_WINDOW_SECONDS) / 2
-        return draw * min(THROTTLE_FINISHING_PAUSE_SECONDS, window)
-    return draw * min(THROTTLE_PAUSE_CAP_SECONDS, THROTTLE_FIRST_PAUSE_SECONDS * 2.0 ** (tries - 1))
 
 
 class Source(Protocol):
@@ -298,20 +266,17 @@ class CacheEntry(Generic[T]):
         `sleep` when it has one (a fake clock then controls them), else `time.sleep`.
         The caller holds the entry's lock (a source calls this from inside `load`),
         so other threads wait for this one fetch; outside a fetch it tries once.
-        A fetch of several calls (the error says `in_parts`) with none answered
-        makes its last try `THROTTLE_FINISHING_WINDOW_SECONDS` before the wait
-        ends; one partly served tries until the end.
+        When it stops is `pacing.last_try`: a fetch of several calls with none
+        answered stops a little before its wait ends.
         """
         while True:
             try:
                 return fetch()
             except Exception as exc:
-                last_try = self._wait_until
                 partly_served = getattr(exc, "partly_served", False)
-                if last_try is not None and getattr(exc, "in_parts", False) and not partly_served:
-                    last_try -= THROTTLE_FINISHING_WINDOW_SECONDS
-                # One subtraction from a time: sleeping `remaining` lands on `last_try` exactly.
-                remaining = 0.0 if last_try is None else last_try - self._clock()
+                final = last_try(self._wait_until, getattr(exc, "in_parts", False), partly_served)
+                # One subtraction from a time: sleeping `remaining` lands on `final` exactly.
+                remaining = 0.0 if final is None else final - self._clock()
                 if not getattr(exc, "throttled", False) or remaining <= 0:
                     raise
                 self._throttled += 1
@@ -347,16 +312,8 @@ class CacheEntry(Generic[T]):
         throttled = getattr(exc, "throttled", False)
         self._throttled += throttled
         self._throttled_tries += throttled
-        # A throttled request opens the window at once: the next calls serve what is in
-        # hand without a request rather than spend the quota again.
-        doublings = self._failures - (1 if throttled else 2)
-        if doublings >= 0:
-            # 1 s, 2 s, 4 s ... stretched by up to a quarter at random; at the cap,
-            # shortened by up to a fifth instead, so environments never retry in step.
-            draw = self._random()
-            window = _FIRST_BACKOFF_SECONDS * 2.0**doublings * (1.0 + 0.25 * draw)
-            if window > self._backoff_cap:
-                window = self._backoff_cap * (1.0 - 0.2 * draw)
+        window = backoff_window(self._failures, throttled, self._backoff_cap, self._random)
+        if window is not None:
             self._retry_after = now + window
 
     # -- control -----------------------------------------------------------

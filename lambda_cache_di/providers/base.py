@@ -16,14 +16,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dependency_injector import providers
 
-from ..core.cache import (
-    DEFAULT_THROTTLE_WAIT_SECONDS,
-    CacheEntry,
-    CacheStats,
-    CallableSource,
-    Clock,
-)
+from ..core.cache import CacheEntry, CacheStats, CallableSource, Clock
 from ..core.iam import Arns, IamGrant
+from ..core.pacing import DEFAULT_THROTTLE_WAIT_SECONDS
 from ..core.shared import BatchAnswer, SharedStore, SharedValue, resolve_shared
 from ..core.transform import check_transform, transformed
 from ..errors import ConfigurationError, FetchError, LambdaCacheError, TransformError

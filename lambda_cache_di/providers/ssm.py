@@ -200,7 +200,7 @@ class SSMParameters(CachedProvider[T]):
                 served.clear()
                 raise
             served.throttled_at = self.clock()
-            # Some calls answered: the next try comes back sooner (core.cache.throttle_pause);
+            # Some calls answered: the next try comes back sooner (core.pacing.throttle_pause);
             # several calls: the last try leaves time for the others (fetch_waiting).
             exc.in_parts = len(self._keyed) > ssm.GET_PARAMETERS_LIMIT
             exc.partly_served = bool(served.values)

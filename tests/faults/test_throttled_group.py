@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lambda_cache_di import FetchError, SSMParameters
-from lambda_cache_di.core.cache import (
+from lambda_cache_di.core.pacing import (
     THROTTLE_FINISHING_PAUSE_SECONDS,
     THROTTLE_FINISHING_WINDOW_SECONDS,
 )

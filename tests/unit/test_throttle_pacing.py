@@ -19,11 +19,13 @@ import pytest
 from dependency_injector import containers, providers
 
 from lambda_cache_di import FetchError, SSMParameter, SSMParameters, prefetch
-from lambda_cache_di.core.cache import (
+from lambda_cache_di.core.cache import CacheEntry
+from lambda_cache_di.core.pacing import (
     DEFAULT_THROTTLE_WAIT_SECONDS,
     THROTTLE_FINISHING_PAUSE_SECONDS,
     THROTTLE_FINISHING_WINDOW_SECONDS,
-    CacheEntry,
+    backoff_window,
+    last_try,
     throttle_pause,
 )
 from lambda_cache_di.prefetch import DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS
@@ -70,6 +72,47 @@ class TestThePauseFormula:
     def test_init_and_first_use_together_stay_within_api_gateways_29_seconds(self) -> None:
         """The reason for the defaults (docs/throttling.md): 4 s at init, 24 s at first use."""
         assert DEFAULT_PREFETCH_THROTTLE_WAIT_SECONDS + DEFAULT_THROTTLE_WAIT_SECONDS < 29.0
+
+
+class TestTheBackoffWindow:
+    def test_one_failure_opens_no_window_and_draws_nothing(self) -> None:
+        """The first failure is tried again at the next call; the rng is not touched."""
+        draws: list[float] = []
+
+        def rng() -> float:
+            draws.append(0.5)
+            return 0.5
+
+        assert backoff_window(1, False, 5.0, rng) is None
+        assert draws == []
+
+    def test_a_throttled_failure_opens_one_at_once(self) -> None:
+        """Throttled: 1 s (stretched by up to a quarter) from the first failure."""
+        assert backoff_window(1, True, 5.0, lambda: 0.0) == 1.0
+        assert backoff_window(1, True, 5.0, lambda: 1.0) == 1.25
+
+    def test_windows_double_up_to_the_cap_then_shrink_by_up_to_a_fifth(self) -> None:
+        """2, 3 and 4 failures: 1 s, 2 s, 4 s; past a 5 s cap, 5 s less a fifth of the draw."""
+        windows = [backoff_window(n, False, 5.0, lambda: 0.0) for n in (2, 3, 4, 5)]
+        assert windows == [1.0, 2.0, 4.0, 5.0]
+        assert backoff_window(5, False, 5.0, lambda: 0.5) == pytest.approx(4.5)
+
+
+class TestTheLastTry:
+    def test_a_fetch_of_one_call_tries_until_its_wait_ends(self) -> None:
+        """No wait stays no wait; a single call's last try is at the end of its wait."""
+        assert last_try(None, True, False) is None
+        assert last_try(10.0, False, False) == 10.0
+
+    def test_a_group_with_nothing_answered_stops_a_little_early(self) -> None:
+        """In parts with none answered: `THROTTLE_FINISHING_WINDOW_SECONDS` before the end."""
+        assert last_try(10.0, True, False) == pytest.approx(
+            10.0 - THROTTLE_FINISHING_WINDOW_SECONDS
+        )
+
+    def test_a_partly_served_group_tries_until_the_end(self) -> None:
+        """Some calls answered: the tokens spent become a value only if it keeps trying."""
+        assert last_try(10.0, True, True) == 10.0
 
 
 class TestTriesCountAcrossCalls:
