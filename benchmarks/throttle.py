@@ -116,6 +116,10 @@ def burst_rows(sizes: tuple[int, ...], before: dict[str, Any] | None, after: dic
             budget = library_budget()
             variants += [
                 (
+                    "floor, first come first served with no one turned away",
+                    added(functools.partial(burst.floor, turn_away=False), n),
+                ),
+                (
                     f"floor, answered within {budget:g} s (the library's default waits)",
                     added(functools.partial(burst.floor, within=budget), n),
                 ),

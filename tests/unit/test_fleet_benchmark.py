@@ -124,6 +124,12 @@ class TestBurst:
         assert result["failed"] == 202
         assert result["drain"] == pytest.approx(49.0, abs=0.1)
 
+    def test_a_queue_that_turns_no_one_away_fails_more(self) -> None:
+        """Drained first come, first served, 246 of 1,000 are answered past 29 s (202 at best)."""
+        result = burst.floor(1000, seed=1, turn_away=False)
+        assert result["failed"] == 246
+        assert result["drain"] == burst.floor(1000, seed=1)["drain"]
+
     def test_the_floor_within_the_librarys_own_budget(self) -> None:
         """Answers due within 28 s (4 s of prefetch, 24 s at first use): 222 cannot have them."""
         budget = throttle.library_budget()
